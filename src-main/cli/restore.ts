@@ -1,0 +1,87 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { FaceDetector } from '../core/engine/detect.ts';
+import { EngineError } from '../core/engine/errors.ts';
+import { encodeRaster } from '../core/engine/image.ts';
+import { restoreAlignedFace, restorePhoto, type RestoredPhoto } from '../core/engine/pipeline.ts';
+import type { Restorer } from '../core/engine/restore.ts';
+import { expandInputs, writeNewFile } from '../core/files.ts';
+
+export interface RestoreCommand {
+  readonly inputs: readonly string[];
+  readonly outDir: string;
+  readonly fidelity: number;
+  readonly upscale: number;
+  readonly aligned: boolean;
+  readonly json: boolean;
+  readonly detector: FaceDetector | undefined;
+  readonly restorer: Restorer;
+}
+
+const EXTENSION = { jpeg: '.jpg', png: '.png', webp: '.webp', tiff: '.tif' } as const;
+
+function round(values: readonly number[], digits = 2): number[] {
+  const f = 10 ** digits;
+  return values.map((v) => Math.round(v * f) / f);
+}
+
+/** One JSON object per input, as `--json` prints it. */
+function report(input: string, output: string, result: RestoredPhoto, encodeMs: number): object {
+  return {
+    input,
+    output,
+    width: result.photo.pixels.width,
+    height: result.photo.pixels.height,
+    faces: result.faces.map((f) => ({
+      box: round(f.box),
+      score: Math.round(f.score * 1e4) / 1e4,
+      landmarks: f.landmarks.map((p) => round(p)),
+    })),
+    ms: Object.fromEntries(
+      Object.entries({ ...result.ms, encode: encodeMs }).map(([k, v]) => [k, Math.round(v * 10) / 10]),
+    ),
+  };
+}
+
+function reason(error: unknown): string {
+  if (error instanceof EngineError) return error.message;
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EISDIR') return 'is a folder with no images';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  return error instanceof Error ? (error.message.split('\n')[0] ?? 'failed') : String(error);
+}
+
+/** Restores every input; returns how many failed. Each failure is reported and the batch goes on. */
+export async function runRestore(command: RestoreCommand): Promise<number> {
+  const files = await expandInputs(command.inputs);
+  let failed = 0;
+  for (const input of files) {
+    try {
+      const bytes = await fs.readFile(input);
+      const result = command.aligned
+        ? await restoreAlignedFace(bytes, command.restorer, command.fidelity)
+        : await restorePhoto(bytes, command.detector!, command.restorer, {
+            fidelity: command.fidelity,
+            upscale: command.upscale,
+          });
+      const t = performance.now();
+      const encoded = await encodeRaster(result.output, { format: result.photo.format });
+      const stem = path.basename(input, path.extname(input));
+      const output = await writeNewFile(command.outDir, stem, EXTENSION[result.photo.format], encoded);
+      const encodeMs = Math.round((performance.now() - t) * 10) / 10;
+      if (command.json) {
+        process.stdout.write(`${JSON.stringify(report(input, output, result, encodeMs))}\n`);
+      } else {
+        const faces = command.aligned ? 'aligned face' : `${result.faces.length} face(s)`;
+        process.stdout.write(`${input} → ${output} (${faces})\n`);
+      }
+    } catch (error) {
+      failed++;
+      const message = reason(error);
+      if (command.json) process.stdout.write(`${JSON.stringify({ input, error: message })}\n`);
+      process.stderr.write(`${input}: ${message}\n`);
+    }
+  }
+  return failed;
+}

@@ -1,0 +1,23 @@
+import os from 'node:os';
+import path from 'node:path';
+
+/**
+ * Where Heirloom keeps models, caches and the library: HEIRLOOM_DATA when set, else the platform's
+ * usual per-user data folder (the same one Electron's app.getPath('userData') gives).
+ */
+export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, platform = process.platform): string {
+  if (env.HEIRLOOM_DATA) return path.resolve(env.HEIRLOOM_DATA);
+  const home = os.homedir();
+  if (platform === 'win32')
+    return path.join(env.APPDATA ?? path.join(home, 'AppData', 'Roaming'), 'Heirloom');
+  if (platform === 'darwin') return path.join(home, 'Library', 'Application Support', 'Heirloom');
+  return path.join(env.XDG_DATA_HOME ?? path.join(home, '.local', 'share'), 'heirloom');
+}
+
+/** The default files for the two models a restore needs, inside the data folder. */
+export function defaultModelPaths(dataDir: string): { detector: string; restorer: string } {
+  return {
+    detector: path.join(dataDir, 'models', 'face_detection_yunet_2026may.onnx'),
+    restorer: path.join(dataDir, 'models', 'codeformer'),
+  };
+}

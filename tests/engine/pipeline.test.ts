@@ -1,0 +1,154 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { alignToTemplate, applySimilarity, invertSimilarity } from '../../src-main/core/engine/align.ts';
+import { FaceDetector } from '../../src-main/core/engine/detect.ts';
+import { restorePhoto } from '../../src-main/core/engine/pipeline.ts';
+import { OnnxRestorer } from '../../src-main/core/engine/restore.ts';
+import {
+  GRAY_RESTORER,
+  IDENTITY_RESTORER,
+  IDENTITY_RESTORER_F32W,
+  SOLVAY,
+  YUNET,
+  photo,
+} from '../support/paths.ts';
+
+let detector: FaceDetector;
+let identity: OnnxRestorer;
+before(async () => {
+  detector = await FaceDetector.open(YUNET);
+  identity = await OnnxRestorer.open(IDENTITY_RESTORER, { providers: ['cpu'] });
+});
+after(async () => {
+  await detector.release();
+  await identity.release();
+});
+
+/** Is (x, y) inside the (rotated) 512-template square of a face, grown by `margin` template pixels? */
+function insideFaceSquare(landmarks: [number, number][], x: number, y: number, margin = 2): boolean {
+  const [u, v] = applySimilarity(alignToTemplate(landmarks), x, y);
+  return u >= -margin && v >= -margin && u <= 511 + margin && v <= 511 + margin;
+}
+
+describe('restoring a whole photo', () => {
+  test('identity restorer: Solvay comes back at ≥ 38 dB PSNR and untouched away from the faces', async () => {
+    const bytes = fs.readFileSync(SOLVAY);
+    const result = await restorePhoto(bytes, detector, identity, { fidelity: 0.5, upscale: 1 });
+    assert.ok(result.faces.length >= 28);
+    const input = result.photo.pixels;
+    const output = result.output;
+    assert.deepEqual(
+      [output.width, output.height, output.channels],
+      [input.width, input.height, input.channels],
+    );
+    let squaredError = 0;
+    let colourSamples = 0;
+    let changedAway = 0;
+    for (let y = 0; y < input.height; y++) {
+      for (let x = 0; x < input.width; x++) {
+        const nearFace = result.faces.some((f) => insideFaceSquare(f.landmarks, x, y));
+        for (let c = 0; c < input.channels; c++) {
+          const i = (y * input.width + x) * input.channels + c;
+          const d = output.data[i]! - input.data[i]!;
+          if (c < 3) {
+            squaredError += d * d;
+            colourSamples++;
+          }
+          if (!nearFace && d !== 0) changedAway++;
+        }
+      }
+    }
+    const psnr = 10 * Math.log10((255 * 255) / (squaredError / colourSamples));
+    assert.ok(psnr >= 38, `PSNR ${psnr.toFixed(2)} dB`);
+    assert.equal(changedAway, 0, 'pixels away from the faces changed');
+  });
+
+  test('paints the restored face over the face: a gray restorer turns the face centres mid-grey', async () => {
+    const gray = await OnnxRestorer.open(GRAY_RESTORER, { providers: ['cpu'] });
+    try {
+      const bytes = fs.readFileSync(photo('CodeFormer/inputs/whole_imgs/06.png'));
+      const result = await restorePhoto(bytes, detector, gray, { fidelity: 0.5, upscale: 1 });
+      assert.equal(result.photo.gray, false);
+      for (const face of result.faces) {
+        const [cx, cy] = applySimilarity(invertSimilarity(alignToTemplate(face.landmarks)), 256, 256);
+        const i = (Math.round(cy) * result.output.width + Math.round(cx)) * result.output.channels;
+        for (let c = 0; c < 3; c++)
+          assert.ok(Math.abs(result.output.data[i + c]! - 128) <= 2, `channel ${c}`);
+      }
+    } finally {
+      await gray.release();
+    }
+  });
+
+  test('upscale 2 doubles the photo and keeps the faces where they were', async () => {
+    const bytes = fs.readFileSync(photo('CodeFormer/inputs/whole_imgs/03.jpg'));
+    const one = await restorePhoto(bytes, detector, identity, { fidelity: 0.5, upscale: 1 });
+    const two = await restorePhoto(bytes, detector, identity, { fidelity: 0.5, upscale: 2 });
+    assert.deepEqual([two.output.width, two.output.height], [one.output.width * 2, one.output.height * 2]);
+    // Downsampled 2×2 blocks of the ×2 output stay close to the ×1 output (faces included).
+    let sum = 0;
+    let n = 0;
+    for (let y = 0; y < one.output.height; y++) {
+      for (let x = 0; x < one.output.width; x++) {
+        for (let c = 0; c < 3; c++) {
+          let block = 0;
+          for (const [dx, dy] of [
+            [0, 0],
+            [1, 0],
+            [0, 1],
+            [1, 1],
+          ] as const) {
+            block += two.output.data[((2 * y + dy) * two.output.width + 2 * x + dx) * 3 + c]!;
+          }
+          sum += Math.abs(block / 4 - one.output.data[(y * one.output.width + x) * 3 + c]!);
+          n++;
+        }
+      }
+    }
+    assert.ok(sum / n < 3, `mean difference ${(sum / n).toFixed(2)}`);
+  });
+
+  test('a black-and-white photo keeps black-and-white faces (gray tone matched to the input)', async () => {
+    const gray = await OnnxRestorer.open(GRAY_RESTORER, { providers: ['cpu'] });
+    try {
+      const result = await restorePhoto(fs.readFileSync(SOLVAY), detector, gray, {
+        fidelity: 0.5,
+        upscale: 1,
+      });
+      assert.equal(result.photo.gray, true);
+      const { data, channels, width, height } = result.output;
+      for (let i = 0; i < width * height; i++) {
+        const o = i * channels;
+        assert.ok(
+          Math.abs(data[o]! - data[o + 1]!) <= 1 && Math.abs(data[o]! - data[o + 2]!) <= 1,
+          'colour in output',
+        );
+      }
+    } finally {
+      await gray.release();
+    }
+  });
+
+  test('reads the restorer contract from the model: other names and a float32 scalar fidelity work', async () => {
+    const other = await OnnxRestorer.open(IDENTITY_RESTORER_F32W, { providers: ['cpu'] });
+    try {
+      const result = await restorePhoto(
+        fs.readFileSync(photo('CodeFormer/inputs/whole_imgs/04.jpg')),
+        detector,
+        other,
+        {
+          fidelity: 0.7,
+          upscale: 1,
+        },
+      );
+      assert.equal(result.faces.length, 1);
+    } finally {
+      await other.release();
+    }
+  });
+
+  test('refuses a model that is not a restorer, saying why', async () => {
+    await assert.rejects(OnnxRestorer.open(YUNET, { providers: ['cpu'] }), /is not a face restorer: .*512/);
+  });
+});

@@ -1,0 +1,280 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import {
+  CheckpointError,
+  readCheckpoint,
+  readCheckpointFile,
+  stateDictOf,
+  type CheckpointTensor,
+} from '../../src-main/core/nn/pth/index.ts';
+import { writeZip } from '../support/zip-writer.ts';
+
+const FIXTURES = path.resolve(import.meta.dirname, '../../../shared/fixtures/pth');
+const SMALL = path.join(FIXTURES, 'small.pth');
+
+interface ExpectedTensor {
+  readonly dtype: string;
+  readonly shape: number[];
+  readonly values: number[];
+}
+interface Expected {
+  readonly wrapper_keys: string[];
+  readonly params_ema: Record<string, ExpectedTensor>;
+}
+const expected = JSON.parse(readFileSync(path.join(FIXTURES, 'expected.json'), 'utf8')) as Expected;
+
+describe('readCheckpoint: small.pth written by torch.save 1.13', () => {
+  const root = readCheckpointFile(SMALL);
+  const wrapper = root instanceof Map ? root : new Map();
+  const params = stateDictOf(root);
+
+  it('reads the wrapper dict keys in order', () => {
+    assert.deepEqual([...wrapper.keys()], expected.wrapper_keys);
+  });
+
+  it('reads iter as 1500', () => {
+    assert.equal(wrapper.get('iter'), 1500);
+  });
+
+  it('reads note as a string', () => {
+    assert.equal(wrapper.get('note'), 'fixture');
+  });
+
+  it('stateDictOf picks params_ema with exactly the expected tensor names', () => {
+    assert.deepEqual([...params.keys()].sort(), Object.keys(expected.params_ema).sort());
+  });
+
+  for (const [name, want] of Object.entries(expected.params_ema)) {
+    it(`${name} matches expected.json in dtype, shape and values`, () => {
+      const tensor = params.get(name);
+      assert.ok(tensor, `missing ${name}`);
+      assert.deepEqual(describeTensor(tensor), {
+        dtype: want.dtype,
+        shape: want.shape,
+        // JSON has no int64; the reader returns exact bigints for it.
+        values: want.dtype === 'int64' ? want.values.map((value) => BigInt(value)) : want.values,
+      });
+    });
+  }
+});
+
+describe('readCheckpoint: memory', () => {
+  const input = readFileSync(SMALL);
+
+  it("a contiguous float32 tensor's bytes() is a view into the input buffer", () => {
+    const tensor = stateDictOf(readCheckpoint(input)).get('layer.weight');
+    assert.equal(tensor?.bytes().buffer, input.buffer);
+  });
+
+  it("a contiguous float32 tensor's float32() is a view into an aligned input buffer", () => {
+    const aligned = new Uint8Array(input);
+    const tensor = stateDictOf(readCheckpoint(aligned)).get('layer.weight');
+    assert.equal(tensor?.float32().buffer, aligned.buffer);
+  });
+});
+
+describe('readCheckpoint: container features', () => {
+  it('reads a zip that uses ZIP64 records and extra fields', () => {
+    const zip = checkpoint(tensorDictPickle([{ name: 'w', shape: [2], stride: [1], offset: 0, numel: 2 }]), {
+      storage: floats([1.5, -3]),
+      zip64: true,
+    });
+    const tensor = stateDictOf(readCheckpoint(zip)).get('w');
+    assert.deepEqual(tensor?.values(), [1.5, -3]);
+  });
+
+  it('stateDictOf strips a leading module. from keys', () => {
+    const zip = checkpoint(
+      tensorDictPickle([{ name: 'module.conv.weight', shape: [1], stride: [1], offset: 0, numel: 1 }]),
+      { storage: floats([7]) },
+    );
+    assert.deepEqual([...stateDictOf(readCheckpoint(zip)).keys()], ['conv.weight']);
+  });
+
+  it('stateDictOf refuses a root that holds no dict of tensors', () => {
+    assert.match(refusal(() => stateDictOf(new Map([['iter', 1]]))).message, /no state dict/);
+  });
+});
+
+describe('readCheckpoint: hostile pickles run nothing', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'heirloom-pth-'));
+  const marker = path.join(dir, 'marker');
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('GLOBAL os.system is refused with an error naming it, and no marker file appears', () => {
+    const pickle = bytes(PROTO2, global('os', 'system'), unicode(`touch ${marker}`), TUPLE1, REDUCE, STOP);
+    assert.match(refusal(() => readCheckpoint(checkpoint(pickle))).message, /os\.system/);
+    assert.equal(existsSync(marker), false);
+  });
+
+  it('STACK_GLOBAL builtins.eval is refused with an error naming it, and no marker file appears', () => {
+    const code = `__import__('os').system('touch ${marker}')`;
+    const pickle = bytes(
+      PROTO4,
+      unicode('builtins'),
+      unicode('eval'),
+      STACK_GLOBAL,
+      unicode(code),
+      TUPLE1,
+      REDUCE,
+      STOP,
+    );
+    assert.match(refusal(() => readCheckpoint(checkpoint(pickle))).message, /builtins\.eval/);
+    assert.equal(existsSync(marker), false);
+  });
+});
+
+describe('readCheckpoint: refusals', () => {
+  it('refuses small_legacy.pth, naming the legacy format and the fix', () => {
+    const error = refusal(() => readCheckpointFile(path.join(FIXTURES, 'small_legacy.pth')));
+    assert.match(error.message, /legacy.*torch >= 1\.6/);
+  });
+
+  it('refuses an empty file', () => {
+    assert.match(refusal(() => readCheckpoint(new Uint8Array(0))).message, /empty/);
+  });
+
+  it('refuses random bytes as not a zip', () => {
+    assert.match(refusal(() => readCheckpoint(randomBytes(4096))).message, /not a zip/);
+  });
+
+  it('refuses a truncated copy of small.pth', () => {
+    const input = readFileSync(SMALL);
+    assert.match(refusal(() => readCheckpoint(input.subarray(0, input.length >> 1))).message, /truncated/);
+  });
+
+  it('refuses a zip without data.pkl', () => {
+    const zip = writeZip([{ name: 'archive/version', data: new TextEncoder().encode('3\n') }]);
+    assert.match(refusal(() => readCheckpoint(zip)).message, /data\.pkl/);
+  });
+
+  it('refuses a tensor whose extent exceeds its storage', () => {
+    const pickle = tensorDictPickle([{ name: 'w', shape: [3, 3], stride: [3, 1], offset: 0, numel: 4 }]);
+    const zip = checkpoint(pickle, { storage: floats([1, 2, 3, 4]) });
+    assert.match(
+      refusal(() => readCheckpoint(zip)).message,
+      /shape \[3, 3\] reaches element 8 of storage data\/0/,
+    );
+  });
+
+  it('refuses a big-endian byteorder', () => {
+    const pickle = tensorDictPickle([{ name: 'w', shape: [1], stride: [1], offset: 0, numel: 1 }]);
+    const zip = checkpoint(pickle, { storage: floats([1]), byteorder: 'big' });
+    assert.match(refusal(() => readCheckpoint(zip)).message, /byte order is 'big'/);
+  });
+
+  it('refuses an unknown opcode, naming its byte and offset', () => {
+    const zip = checkpoint(bytes(PROTO2, [0xff]));
+    assert.match(refusal(() => readCheckpoint(zip)).message, /opcode 0xff.*offset 2/);
+  });
+});
+
+// ---- helpers -------------------------------------------------------------------------------------------------------
+
+function describeTensor(tensor: CheckpointTensor): { dtype: string; shape: number[]; values: unknown[] } {
+  return { dtype: tensor.dtype, shape: [...tensor.shape], values: tensor.values() };
+}
+
+/** Runs `read`, which must throw a CheckpointError, and returns that error. */
+function refusal(read: () => unknown): CheckpointError {
+  try {
+    read();
+  } catch (error) {
+    assert.ok(error instanceof CheckpointError, `expected a CheckpointError, got ${String(error)}`);
+    return error;
+  }
+  return assert.fail('expected a CheckpointError, but reading succeeded');
+}
+
+/** A torch-style zip: `archive/data.pkl`, an optional float32 storage `archive/data/0`, an optional byteorder. */
+function checkpoint(
+  pickle: Uint8Array,
+  options: { storage?: Uint8Array; byteorder?: string; zip64?: boolean } = {},
+): Uint8Array {
+  const files = [{ name: 'archive/data.pkl', data: pickle }];
+  if (options.byteorder !== undefined) {
+    files.push({ name: 'archive/byteorder', data: new TextEncoder().encode(options.byteorder) });
+  }
+  if (options.storage !== undefined) files.push({ name: 'archive/data/0', data: options.storage });
+  return writeZip(files, { zip64: options.zip64 ?? false });
+}
+
+interface TensorSpec {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly stride: readonly number[];
+  readonly offset: number;
+  /** Element count that the storage's persistent id declares. */
+  readonly numel: number;
+}
+
+/** The pickle torch.save writes for `{name: tensor}` with float32 tensors on storage '0'. */
+function tensorDictPickle(tensors: readonly TensorSpec[]): Uint8Array {
+  const parts = [PROTO2, EMPTY_DICT, MARK];
+  for (const spec of tensors) {
+    const storageId = bytes(
+      MARK,
+      unicode('storage'),
+      global('torch', 'FloatStorage'),
+      unicode('0'),
+      unicode('cpu'),
+    );
+    parts.push(unicode(spec.name), global('torch._utils', '_rebuild_tensor_v2'), MARK);
+    parts.push(storageId, int1(spec.numel), TUPLE, BINPERSID, int1(spec.offset));
+    parts.push(MARK, ...spec.shape.map(int1), TUPLE, MARK, ...spec.stride.map(int1), TUPLE, NEWFALSE);
+    parts.push(global('collections', 'OrderedDict'), EMPTY_TUPLE, REDUCE, TUPLE, REDUCE);
+  }
+  return bytes(...parts, SETITEMS, STOP);
+}
+
+const op = (code: number): Uint8Array => Uint8Array.of(code);
+const PROTO2 = Uint8Array.of(0x80, 2);
+const PROTO4 = Uint8Array.of(0x80, 4);
+const MARK = op(0x28);
+const EMPTY_TUPLE = op(0x29);
+const STOP = op(0x2e);
+const BINPERSID = op(0x51);
+const REDUCE = op(0x52);
+const TUPLE = op(0x74);
+const SETITEMS = op(0x75);
+const EMPTY_DICT = op(0x7d);
+const TUPLE1 = op(0x85);
+const NEWFALSE = op(0x89);
+const STACK_GLOBAL = op(0x93);
+
+function int1(value: number): Uint8Array {
+  return Uint8Array.of(0x4b, value);
+}
+
+function unicode(text: string): Uint8Array {
+  const utf8 = new TextEncoder().encode(text);
+  const length = new Uint8Array(4);
+  new DataView(length.buffer).setUint32(0, utf8.length, true);
+  return bytes([0x58], length, utf8);
+}
+
+function global(module: string, name: string): Uint8Array {
+  return bytes([0x63], new TextEncoder().encode(`${module}\n${name}\n`));
+}
+
+function bytes(...parts: ArrayLike<number>[]): Uint8Array {
+  return Uint8Array.from(parts.flatMap((part) => Array.from(part)));
+}
+
+function floats(values: readonly number[]): Uint8Array {
+  return new Uint8Array(Float32Array.from(values).buffer);
+}
+
+/** Deterministic noise (xorshift32) so a failure reproduces. */
+function randomBytes(length: number): Uint8Array {
+  let state = 0x9e3779b9;
+  return Uint8Array.from({ length }, () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return state & 0xff;
+  });
+}

@@ -1,0 +1,108 @@
+// Tiny ZIP writer for tests: stored (uncompressed) entries with real CRC32s, so tests can build checkpoints,
+// hostile ones included, that any zip tool would accept. `zip64` writes the 64-bit records even for small data,
+// which is the only way to exercise that path without multi-gigabyte fixtures.
+
+export interface ZipFile {
+  readonly name: string;
+  readonly data: Uint8Array;
+}
+
+const CRC_TABLE = Uint32Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+
+export function crc32(data: Uint8Array): number {
+  let crc = 0xffffffff;
+  for (const byte of data) crc = (CRC_TABLE[(crc ^ byte) & 0xff] ?? 0) ^ (crc >>> 8);
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+const DOS_DATE_1980_01_01 = 0x21;
+const WIDE = 0xffffffff;
+
+export function writeZip(files: readonly ZipFile[], options: { zip64?: boolean } = {}): Uint8Array {
+  const zip64 = options.zip64 ?? false;
+  const version = zip64 ? 45 : 20;
+  const chunks: Buffer[] = [];
+  const central: Buffer[] = [];
+  let offset = 0;
+  const emit = (chunk: Buffer): void => {
+    chunks.push(chunk);
+    offset += chunk.length;
+  };
+
+  for (const file of files) {
+    const name = Buffer.from(file.name, 'utf8');
+    const crc = crc32(file.data);
+    const size = file.data.byteLength;
+    const localExtra = zip64 ? zip64Extra([size, size]) : Buffer.alloc(0);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(version, 4);
+    local.writeUInt16LE(DOS_DATE_1980_01_01, 12);
+    local.writeUInt32LE(crc, 14);
+    local.writeUInt32LE(zip64 ? WIDE : size, 18);
+    local.writeUInt32LE(zip64 ? WIDE : size, 22);
+    local.writeUInt16LE(name.length, 26);
+    local.writeUInt16LE(localExtra.length, 28);
+
+    const centralExtra = zip64 ? zip64Extra([size, size, offset]) : Buffer.alloc(0);
+    const header = Buffer.alloc(46);
+    header.writeUInt32LE(0x02014b50, 0);
+    header.writeUInt16LE(version, 4);
+    header.writeUInt16LE(version, 6);
+    header.writeUInt16LE(DOS_DATE_1980_01_01, 14);
+    header.writeUInt32LE(crc, 16);
+    header.writeUInt32LE(zip64 ? WIDE : size, 20);
+    header.writeUInt32LE(zip64 ? WIDE : size, 24);
+    header.writeUInt16LE(name.length, 28);
+    header.writeUInt16LE(centralExtra.length, 30);
+    header.writeUInt32LE(zip64 ? WIDE : offset, 42);
+    central.push(header, name, centralExtra);
+
+    emit(local);
+    emit(name);
+    emit(localExtra);
+    emit(Buffer.from(file.data));
+  }
+
+  const directoryOffset = offset;
+  const directory = Buffer.concat(central);
+  emit(directory);
+  if (zip64) {
+    const record = Buffer.alloc(56);
+    record.writeUInt32LE(0x06064b50, 0);
+    record.writeBigUInt64LE(44n, 4);
+    record.writeUInt16LE(version, 12);
+    record.writeUInt16LE(version, 14);
+    record.writeBigUInt64LE(BigInt(files.length), 24);
+    record.writeBigUInt64LE(BigInt(files.length), 32);
+    record.writeBigUInt64LE(BigInt(directory.length), 40);
+    record.writeBigUInt64LE(BigInt(directoryOffset), 48);
+    const locator = Buffer.alloc(20);
+    locator.writeUInt32LE(0x07064b50, 0);
+    locator.writeBigUInt64LE(BigInt(offset), 8);
+    locator.writeUInt32LE(1, 16);
+    emit(record);
+    emit(locator);
+  }
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(zip64 ? 0xffff : files.length, 8);
+  end.writeUInt16LE(zip64 ? 0xffff : files.length, 10);
+  end.writeUInt32LE(zip64 ? WIDE : directory.length, 12);
+  end.writeUInt32LE(zip64 ? WIDE : directoryOffset, 16);
+  emit(end);
+  return new Uint8Array(Buffer.concat(chunks));
+}
+
+/** ZIP64 extended-information extra field (id 0x0001) holding the given 64-bit values in order. */
+function zip64Extra(values: readonly number[]): Buffer {
+  const field = Buffer.alloc(4 + 8 * values.length);
+  field.writeUInt16LE(0x0001, 0);
+  field.writeUInt16LE(8 * values.length, 2);
+  values.forEach((value, i) => field.writeBigUInt64LE(BigInt(value), 4 + 8 * i));
+  return field;
+}
