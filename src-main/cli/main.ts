@@ -2,23 +2,30 @@ import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { FaceDetector } from '../core/engine/detect.ts';
 import { EngineError } from '../core/engine/errors.ts';
-import { OnnxRestorer } from '../core/engine/restore.ts';
+import { ConversionError, convertCheckpoint } from '../core/models/convert.ts';
+import { openRestorer } from '../core/models/restorers.ts';
+import { CheckpointError } from '../core/nn/pth/index.ts';
 import { defaultDataDir, defaultModelPaths } from '../core/paths.ts';
 import { runRestore } from './restore.ts';
 
 const USAGE = `Usage:
   heirloom restore <file|folder>... --out <dir> [--w 0.5] [--restorer <model>] [--detector <onnx>]
                    [--aligned] [--upscale 1] [--json]
+  heirloom convert <checkpoint.pth> --out <dir>
 
   --out <dir>         where restored photos are written (never over an existing file)
   --w <0..1>          fidelity: 0 trusts the learned face prior, 1 the photo (default 0.5)
-  --restorer <model>  restorer ONNX model (default: <data>/models/codeformer)
+  --restorer <model>  a converted CodeFormer folder, an official CodeFormer .pth (converted once and kept
+                      in the data folder) or a plain ONNX restorer (default: <data>/models/codeformer)
   --detector <onnx>   YuNet face detector (default: <data>/models/face_detection_yunet_2026may.onnx)
   --aligned           inputs are already 512×512 aligned faces: no detection, no paste-back
   --upscale <n>       enlarge the whole photo n times (integer, default 1)
   --json              one JSON object per input, one per line
 
-Exit status: 0 all inputs restored, 1 some failed, 2 usage error.`;
+convert writes CodeFormer's graphs (part A, part B, part B without CFT, whole network), one weights file
+they share and a JSON sidecar (source sha256, variant, config) into a new folder.
+
+Exit status: 0 success, 1 some inputs failed (or the conversion failed), 2 usage error.`;
 
 class UsageError extends Error {}
 
@@ -60,7 +67,7 @@ async function restore(argv: string[]): Promise<number> {
   if (!values.aligned && !existsSync(detectorPath)) {
     throw new UsageError(`face detector not found: ${detectorPath} (pass --detector)`);
   }
-  const restorer = await OnnxRestorer.open(restorerPath);
+  const restorer = await openRestorer(restorerPath, defaultDataDir());
   const detector = values.aligned ? undefined : await FaceDetector.open(detectorPath);
   try {
     const failed = await runRestore({
@@ -80,12 +87,39 @@ async function restore(argv: string[]): Promise<number> {
   }
 }
 
+function convert(argv: string[]): number {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { out: { type: 'string' } },
+  });
+  if (positionals.length !== 1) throw new UsageError('convert needs exactly one checkpoint file');
+  if (!values.out) throw new UsageError('convert needs --out <dir>');
+  const checkpoint = positionals[0]!;
+  if (!existsSync(checkpoint)) throw new UsageError(`checkpoint not found: ${checkpoint}`);
+  try {
+    const start = performance.now();
+    const sidecar = convertCheckpoint(checkpoint, values.out);
+    const seconds = ((performance.now() - start) / 1000).toFixed(1);
+    process.stdout.write(`${checkpoint} → ${values.out} (CodeFormer ${sidecar.variant}, ${seconds} s)\n`);
+    return 0;
+  } catch (error) {
+    if (error instanceof CheckpointError || error instanceof ConversionError) {
+      process.stderr.write(`heirloom: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
       case 'restore':
         return await restore(rest);
+      case 'convert':
+        return convert(rest);
       case undefined:
       case 'help':
       case '--help':
@@ -100,7 +134,12 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`heirloom: ${error.message}\n\n${USAGE}\n`);
       return 2;
     }
-    if (error instanceof EngineError) {
+    // A model that cannot be opened stops the whole command before any input is touched.
+    if (
+      error instanceof EngineError ||
+      error instanceof CheckpointError ||
+      error instanceof ConversionError
+    ) {
       process.stderr.write(`heirloom: ${error.message}\n`);
       return 2;
     }

@@ -1,0 +1,177 @@
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import ort from 'onnxruntime-node';
+import fs from 'node:fs';
+import type { CodeFormerConfig } from '../nn/codeformer/config.ts';
+import { EngineError } from './errors.ts';
+import { FACE_SIZE } from './align.ts';
+import type { RgbImage } from './image.ts';
+import type { RestoredFace } from './paste.ts';
+import { faceToTensor, tensorToFace, type Restorer } from './restore.ts';
+import { openSession, type ExecutionProvider, type SessionOptions } from './sessions.ts';
+
+/** The sidecar beside a converted model (`heirloom convert`): where it came from and how to run it. */
+export interface ConvertedSidecar {
+  readonly format: 'heirloom-codeformer';
+  readonly version: 1;
+  readonly variant: 'restoration' | 'colorization' | 'inpainting';
+  readonly config: CodeFormerConfig;
+  readonly source: { readonly file: string; readonly bytes: number; readonly sha256: string };
+  readonly weights: string;
+  readonly graphs: {
+    readonly partA: string;
+    readonly partB: string;
+    readonly partBNoCft: string;
+    readonly whole: string;
+  };
+}
+
+export const SIDECAR = 'codeformer.json';
+
+/** Reads and checks the sidecar of a converted model folder. */
+export function readSidecar(dir: string): ConvertedSidecar {
+  const file = path.join(dir, SIDECAR);
+  let parsed: Partial<ConvertedSidecar>;
+  try {
+    parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<ConvertedSidecar>;
+  } catch (error) {
+    throw new EngineError(
+      'bad-model',
+      `${dir} is not a converted CodeFormer model (no readable ${SIDECAR})`,
+      {
+        cause: error,
+      },
+    );
+  }
+  if (parsed.format !== 'heirloom-codeformer' || parsed.version !== 1 || !parsed.graphs || !parsed.config) {
+    throw new EngineError('bad-model', `${file} is not a model description this version of Heirloom reads`);
+  }
+  return parsed as ConvertedSidecar;
+}
+
+/** Part A's results for one face: everything part B needs, so a new w re-runs part B only. */
+interface PartAResult {
+  readonly feeds: ReadonlyMap<string, { data: Float32Array; dims: readonly number[] }>;
+  readonly bytes: number;
+}
+
+export interface CodeFormerOptions extends SessionOptions {
+  /** Memory for cached part-A results (~47 MB per face at full size). Default 512 MB. */
+  readonly cacheBytes?: number;
+}
+
+/**
+ * CodeFormer from a converted model folder (`heirloom convert`): part A (encoder, transformer, code lookup,
+ * AdaIN) runs once per face and its results are cached; part B (generator + CFT, the only part that depends
+ * on w) runs per w, and w = 0 takes the graph without CFT, as the official code skips the CFT there (§3.4).
+ */
+export class CodeFormerRestorer implements Restorer {
+  private readonly cache = new Map<string, PartAResult>();
+  private cachedBytes = 0;
+  private noCft: Promise<ort.InferenceSession> | undefined;
+
+  private constructor(
+    private readonly dir: string,
+    private readonly graphs: { partA: string; partB: string; partBNoCft: string },
+    private readonly partA: ort.InferenceSession,
+    private readonly partB: ort.InferenceSession,
+    private readonly options: CodeFormerOptions,
+    readonly provider: ExecutionProvider,
+    readonly fallbackReason: string | undefined,
+  ) {}
+
+  static async open(dir: string, options: CodeFormerOptions = {}): Promise<CodeFormerRestorer> {
+    const sidecar = readSidecar(dir);
+    const a = await openSession(path.join(dir, sidecar.graphs.partA), options);
+    const b = await openSession(path.join(dir, sidecar.graphs.partB), {
+      ...options,
+      providers: [a.provider],
+    });
+    return new CodeFormerRestorer(
+      dir,
+      sidecar.graphs,
+      a.session,
+      b.session,
+      options,
+      a.provider,
+      a.fallbackReason,
+    );
+  }
+
+  /** Restores an aligned face; the same face at a new w costs part B only. */
+  async restore(face: RgbImage, fidelity: number): Promise<RestoredFace> {
+    const partA = await this.runPartA(face);
+    let session: ort.InferenceSession;
+    const feeds: Record<string, ort.Tensor> = {};
+    if (fidelity > 0) {
+      session = this.partB;
+      feeds.fidelity = new ort.Tensor('float32', Float32Array.of(fidelity), [1]);
+    } else {
+      // Negative w behaves like 0 in the official code (§3.4).
+      this.noCft ??= openSession(path.join(this.dir, this.graphs.partBNoCft), {
+        ...this.options,
+        providers: [this.provider],
+      }).then((choice) => choice.session);
+      session = await this.noCft;
+    }
+    for (const name of session.inputNames) {
+      const value = partA.feeds.get(name);
+      if (value) feeds[name] = new ort.Tensor('float32', value.data, value.dims);
+    }
+    const result = await session.run(feeds);
+    const image = result.image!;
+    const restored = tensorToFace(image.data as Float32Array);
+    image.dispose();
+    return restored;
+  }
+
+  private async runPartA(face: RgbImage): Promise<PartAResult> {
+    const key = createHash('sha1').update(face.data).digest('hex');
+    const hit = this.cache.get(key);
+    if (hit) {
+      // Most recently used last: Map keeps insertion order.
+      this.cache.delete(key);
+      this.cache.set(key, hit);
+      return hit;
+    }
+    const input = new ort.Tensor('float32', faceToTensor(face), [1, 3, FACE_SIZE, FACE_SIZE]);
+    const wanted = this.partB.inputNames.filter((n) => n !== 'fidelity');
+    const outputs = await this.partA.run({ image: input }, wanted);
+    const feeds = new Map<string, { data: Float32Array; dims: readonly number[] }>();
+    let bytes = 0;
+    for (const name of wanted) {
+      const tensor = outputs[name]!;
+      const data = tensor.data as Float32Array;
+      feeds.set(name, { data, dims: tensor.dims });
+      bytes += data.byteLength;
+    }
+    const entry = { feeds, bytes };
+    this.remember(key, entry);
+    return entry;
+  }
+
+  private remember(key: string, entry: PartAResult): void {
+    const limit = this.options.cacheBytes ?? 512 * 1024 * 1024;
+    if (entry.bytes > limit) return;
+    this.cache.set(key, entry);
+    this.cachedBytes += entry.bytes;
+    for (const [oldest, value] of this.cache) {
+      if (this.cachedBytes <= limit) break;
+      this.cache.delete(oldest);
+      this.cachedBytes -= value.bytes;
+    }
+  }
+
+  /** How many faces have their part-A results in memory. */
+  get cachedFaces(): number {
+    return this.cache.size;
+  }
+
+  async release(): Promise<void> {
+    this.cache.clear();
+    this.cachedBytes = 0;
+    await this.partA.release();
+    await this.partB.release();
+    if (this.noCft) await (await this.noCft).release();
+  }
+}

@@ -1,0 +1,149 @@
+// Writes checkpoints the way torch.save (zip format, pickle protocol 2) lays them out, for tests that need an
+// official-format `.pth` with weights of their own: {'params_ema': OrderedDict(key → float32 tensor), 'iter': n}.
+// Entries are stored uncompressed and 64-byte aligned, as PyTorch writes them, and streamed to the file one
+// tensor at a time so a full-size checkpoint never sits in memory twice.
+import fs from 'node:fs';
+import { crc32 } from './zip-writer.ts';
+
+export interface PthTensor {
+  readonly shape: readonly number[];
+  readonly data: Float32Array;
+}
+
+class PickleWriter {
+  private readonly parts: number[] = [];
+  private memo = 0;
+
+  bytes(...values: number[]): this {
+    this.parts.push(...values);
+    return this;
+  }
+  private u32(n: number): this {
+    return this.bytes(n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, (n >>> 24) & 0xff);
+  }
+  string(s: string): this {
+    const utf8 = Buffer.from(s, 'utf8');
+    this.bytes(0x58).u32(utf8.length); // BINUNICODE
+    return this.bytes(...utf8).put();
+  }
+  int(n: number): this {
+    if (n >= 0 && n < 256) return this.bytes(0x4b, n); // BININT1
+    return this.bytes(0x4a).u32(n); // BININT
+  }
+  global(module: string, name: string): this {
+    return this.bytes(0x63, ...Buffer.from(`${module}\n${name}\n`, 'latin1')).put(); // GLOBAL
+  }
+  tuple(items: readonly number[]): this {
+    this.bytes(0x28); // MARK
+    for (const n of items) this.int(n);
+    return this.bytes(0x74); // TUPLE
+  }
+  /** BINPUT, as torch's pickler memoizes; the reader must cope. */
+  put(): this {
+    if (this.memo < 256) this.bytes(0x71, this.memo); // BINPUT
+    this.memo++;
+    return this;
+  }
+  toBytes(): Buffer {
+    return Buffer.from(this.parts);
+  }
+}
+
+function picklePayload(tensors: ReadonlyMap<string, PthTensor>, iter: number): Buffer {
+  const p = new PickleWriter();
+  p.bytes(0x80, 2); // PROTO 2
+  p.bytes(0x7d).put(); // EMPTY_DICT
+  p.string('params_ema');
+  p.global('collections', 'OrderedDict').bytes(0x29, 0x52).put(); // EMPTY_TUPLE, REDUCE
+  let storage = 0;
+  for (const [key, tensor] of tensors) {
+    const strides = tensor.shape.map((_, i) => tensor.shape.slice(i + 1).reduce((a, b) => a * b, 1));
+    p.string(key);
+    p.global('torch._utils', '_rebuild_tensor_v2');
+    p.bytes(0x28); // MARK (arguments)
+    p.bytes(0x28).string('storage').global('torch', 'FloatStorage').string(String(storage)).string('cpu');
+    p.int(tensor.data.length).bytes(0x74, 0x51); // TUPLE, BINPERSID
+    p.int(0).tuple(tensor.shape).tuple(strides).bytes(0x89); // offset, size, stride, NEWFALSE
+    p.global('collections', 'OrderedDict').bytes(0x29, 0x52); // backward hooks
+    p.bytes(0x74, 0x52, 0x73); // TUPLE, REDUCE, SETITEM (into the OrderedDict)
+    storage++;
+  }
+  p.bytes(0x73); // SETITEM params_ema into the root dict
+  p.string('iter').int(iter).bytes(0x73);
+  p.bytes(0x2e); // STOP
+  return p.toBytes();
+}
+
+/** Streams a stored-entry zip to `file`. */
+class ZipFileWriter {
+  private readonly fd: number;
+  private offset = 0;
+  private readonly central: Buffer[] = [];
+
+  constructor(file: string) {
+    this.fd = fs.openSync(file, 'w');
+  }
+
+  add(name: string, data: Uint8Array): void {
+    const nameBytes = Buffer.from(name, 'utf8');
+    // Pad the local header's extra field so the data starts on a 64-byte boundary, as PyTorch does.
+    const headerSize = 30 + nameBytes.length;
+    const pad = (64 - ((this.offset + headerSize + 4) % 64)) % 64;
+    const extra = Buffer.alloc(4 + pad);
+    extra.writeUInt16LE(0xfb1e, 0); // an unassigned id, skipped by readers
+    extra.writeUInt16LE(pad, 2);
+    const crc = crc32(data);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(20, 4);
+    local.writeUInt32LE(crc, 14);
+    local.writeUInt32LE(data.byteLength, 18);
+    local.writeUInt32LE(data.byteLength, 22);
+    local.writeUInt16LE(nameBytes.length, 26);
+    local.writeUInt16LE(extra.length, 28);
+    const entry = Buffer.alloc(46);
+    entry.writeUInt32LE(0x02014b50, 0);
+    entry.writeUInt16LE(20, 4);
+    entry.writeUInt16LE(20, 6);
+    entry.writeUInt32LE(crc, 16);
+    entry.writeUInt32LE(data.byteLength, 20);
+    entry.writeUInt32LE(data.byteLength, 24);
+    entry.writeUInt16LE(nameBytes.length, 28);
+    entry.writeUInt32LE(this.offset, 42);
+    this.central.push(entry, nameBytes);
+    for (const chunk of [local, nameBytes, extra, data]) this.write(chunk);
+  }
+
+  private write(chunk: Uint8Array): void {
+    fs.writeSync(this.fd, chunk);
+    this.offset += chunk.byteLength;
+  }
+
+  close(): void {
+    const start = this.offset;
+    const count = this.central.length / 2;
+    for (const chunk of this.central) this.write(chunk);
+    const end = Buffer.alloc(22);
+    end.writeUInt32LE(0x06054b50, 0);
+    end.writeUInt16LE(count, 8);
+    end.writeUInt16LE(count, 10);
+    end.writeUInt32LE(this.offset - start, 12);
+    end.writeUInt32LE(start, 16);
+    this.write(end);
+    fs.closeSync(this.fd);
+  }
+}
+
+/** Writes `tensors` (insertion order kept) as an official-layout CodeFormer checkpoint. */
+export function writePth(file: string, tensors: ReadonlyMap<string, PthTensor>, iter = 1): void {
+  const zip = new ZipFileWriter(file);
+  zip.add('archive/data.pkl', picklePayload(tensors, iter));
+  let storage = 0;
+  for (const tensor of tensors.values()) {
+    const { data } = tensor;
+    zip.add(`archive/data/${storage++}`, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  }
+  zip.add('archive/byteorder', Buffer.from('little'));
+  zip.add('archive/version', Buffer.from('3\n'));
+  zip.close();
+}
