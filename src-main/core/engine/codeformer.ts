@@ -66,6 +66,8 @@ export interface CodeFormerOptions extends SessionOptions {
  * on w) runs per w, and w = 0 takes the graph without CFT, as the official code skips the CFT there (§3.4).
  */
 export class CodeFormerRestorer implements Restorer {
+  /** Runs of each graph since opening: what a new w really cost (part B only when part A was cached). */
+  readonly runs = { partA: 0, partB: 0, partBNoCft: 0 };
   private readonly cache = new Map<string, PartAResult>();
   private cachedBytes = 0;
   private noCft: Promise<ort.InferenceSession> | undefined;
@@ -119,6 +121,8 @@ export class CodeFormerRestorer implements Restorer {
       if (value) feeds[name] = new ort.Tensor('float32', value.data, value.dims);
     }
     const result = await session.run(feeds);
+    if (fidelity > 0) this.runs.partB++;
+    else this.runs.partBNoCft++;
     const image = result.image!;
     const restored = tensorToFace(image.data as Float32Array);
     image.dispose();
@@ -137,6 +141,7 @@ export class CodeFormerRestorer implements Restorer {
     const input = new ort.Tensor('float32', faceToTensor(face), [1, 3, FACE_SIZE, FACE_SIZE]);
     const wanted = this.partB.inputNames.filter((n) => n !== 'fidelity');
     const outputs = await this.partA.run({ image: input }, wanted);
+    this.runs.partA++;
     const feeds = new Map<string, { data: Float32Array; dims: readonly number[] }>();
     let bytes = 0;
     for (const name of wanted) {
