@@ -102,6 +102,7 @@ function convert(argv: string[]): number {
     const sidecar = convertCheckpoint(checkpoint, values.out);
     const seconds = ((performance.now() - start) / 1000).toFixed(1);
     process.stdout.write(`${checkpoint} → ${values.out} (CodeFormer ${sidecar.variant}, ${seconds} s)\n`);
+    process.stdout.write('CodeFormer weights: S-Lab License 1.0, non-commercial use only.\n');
     return 0;
   } catch (error) {
     if (error instanceof CheckpointError || error instanceof ConversionError) {
