@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['build/**', 'dist/**', 'node_modules/**', 'src-renderer/**'] },
+  { ignores: ['build/**', 'dist/**', 'node_modules/**', 'src-renderer/**', '.scratch/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -3,7 +3,12 @@
  * w = 0.5, the no-CFT graph (w = 0) and the whole graph at w = 0.5, on the CPU provider with 2 threads.
  * Weights are the seeded test weights (speed does not depend on the values). Prints JSON.
  *
- *   node --import tsx bench/codeformer.ts [--runs 5]
+ *   node --import tsx bench/codeformer.ts [--runs 5] [--profile]
+ *
+ * `--profile` adds `kernelMs`: per graph, onnxruntime's kernel time in total and per operator type (those
+ * over 1 ms), over a second series of runs with each node counted at its fastest run. Other processes on a
+ * shared CPU only ever add time, so these sums move far less between benchmark runs than the medians do,
+ * which makes them the numbers to compare when changing a graph.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -22,7 +27,9 @@ import {
 import type { CodeFormerConfig, WeightSource } from '../src-main/core/nn/codeformer.ts';
 import { writeSeededWeights } from '../tests/support/seeded-weights.ts';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' } } });
+const { values } = parseArgs({
+  options: { runs: { type: 'string', default: '5' }, profile: { type: 'boolean', default: false } },
+});
 const runs = Math.max(1, Number(values.runs));
 
 const FACE = path.resolve(
@@ -94,6 +101,51 @@ async function measure(
   };
 }
 
+/** One event of onnxruntime's profile (Chrome trace format); times in µs. */
+interface TraceEvent {
+  readonly cat: string;
+  readonly name: string;
+  readonly ts: number;
+  readonly dur: number;
+  readonly args: { readonly op_name?: string };
+}
+
+/** Kernel ms per operator type after a warm-up run: each node at its fastest of `runs`, summed. */
+async function kernelMs(
+  file: string,
+  feeds: Record<string, ort.Tensor>,
+  dir: string,
+): Promise<Record<string, number>> {
+  const prefix = path.join(dir, `profile-${path.basename(file, '.onnx')}`);
+  const session = await ort.InferenceSession.create(file, {
+    ...SESSION_OPTIONS,
+    enableProfiling: true,
+    profileFilePrefix: prefix,
+  });
+  for (let i = 0; i <= runs; i++) await session.run(feeds);
+  session.endProfiling();
+  await session.release();
+  const trace = fs.readdirSync(dir).find((f) => path.join(dir, f).startsWith(prefix));
+  if (!trace) throw new Error(`no profile written for ${file}`);
+  const events = JSON.parse(fs.readFileSync(path.join(dir, trace), 'utf8')) as TraceEvent[];
+  const warmUp = events.find((e) => e.name === 'model_run');
+  if (!warmUp) throw new Error(`no run in the profile of ${file}`);
+  const fastest = new Map<string, { op: string; us: number }>();
+  for (const e of events) {
+    if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time') || e.ts < warmUp.ts + warmUp.dur) continue;
+    const seen = fastest.get(e.name);
+    if (!seen || e.dur < seen.us) fastest.set(e.name, { op: e.args.op_name ?? '?', us: e.dur });
+  }
+  const byOp = new Map<string, number>();
+  for (const { op, us } of fastest.values()) byOp.set(op, (byOp.get(op) ?? 0) + us);
+  const total = [...byOp.values()].reduce((a, b) => a + b, 0);
+  const sorted = [...byOp].sort((a, b) => b[1] - a[1]).filter(([, us]) => us >= 1000);
+  return {
+    total: Math.round(total / 1000),
+    ...Object.fromEntries(sorted.map(([op, us]) => [op, Math.round(us / 1000)])),
+  };
+}
+
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'codeformer-bench-'));
   try {
@@ -113,12 +165,25 @@ async function main(): Promise<void> {
     const skips = (a: ort.InferenceSession.OnnxValueMapType) =>
       Object.fromEntries(config.connectList.map((res) => [`skip${res}`, a[`skip${res}`] as ort.Tensor]));
 
-    const partA = await measure(write('part_a', buildPartA), GMAC.partA, { image });
+    const partAFile = write('part_a', buildPartA);
+    const partA = await measure(partAFile, GMAC.partA, { image });
     const a = partA.outputs;
     const feat = a.feat as ort.Tensor;
-    const partB = await measure(write('part_b', buildPartB), GMAC.partB, { feat, ...skips(a), fidelity });
-    const noCft = await measure(write('part_b_no_cft', buildPartBNoCft), GMAC.partBNoCft, { feat });
-    const whole = await measure(write('whole', buildWhole), GMAC.whole, { image, fidelity });
+    const graphs = {
+      partA: { file: partAFile, feeds: { image } },
+      partBw05: { file: write('part_b', buildPartB), feeds: { feat, ...skips(a), fidelity } },
+      partBNoCft: { file: write('part_b_no_cft', buildPartBNoCft), feeds: { feat } },
+      wholeW05: { file: write('whole', buildWhole), feeds: { image, fidelity } },
+    };
+    const partB = await measure(graphs.partBw05.file, GMAC.partB, graphs.partBw05.feeds);
+    const noCft = await measure(graphs.partBNoCft.file, GMAC.partBNoCft, graphs.partBNoCft.feeds);
+    const whole = await measure(graphs.wholeW05.file, GMAC.whole, graphs.wholeW05.feeds);
+    const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
+    const profiles: Record<string, Record<string, number>> = {};
+    if (values.profile) {
+      for (const [name, { file, feeds }] of Object.entries(graphs))
+        profiles[name] = await kernelMs(file, feeds, dir);
+    }
 
     const wZeroMs = partA.measured.medianMs + noCft.measured.medianMs;
     const result = {
@@ -134,7 +199,8 @@ async function main(): Promise<void> {
         gmacPerS: gmacPerS(GMAC.wZero, wZeroMs),
       },
       wholeW05: whole.measured,
-      peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+      peakRssMb,
+      ...(values.profile ? { kernelMs: profiles } : {}),
     };
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   } finally {

@@ -126,6 +126,15 @@ export interface ConvOptions {
   /** [top, left, bottom, right], ONNX order; default 0 everywhere. */
   readonly pads?: readonly [number, number, number, number];
   readonly strides?: readonly [number, number];
+  /** Channel groups; default 1. */
+  readonly group?: number;
+}
+
+function convAttrs(options: ConvOptions): Record<string, AttrValue> {
+  const attrs: Record<string, AttrValue> = { pads: options.pads ?? [0, 0, 0, 0] };
+  if (options.strides) attrs.strides = options.strides;
+  if (options.group !== undefined && options.group !== 1) attrs.group = options.group;
+  return attrs;
 }
 
 export class GraphBuilder {
@@ -254,9 +263,19 @@ export class GraphBuilder {
   // Typed helpers for the operators our networks use.
 
   conv(x: string, w: string, b: string | undefined, options: ConvOptions = {}): string {
-    const attrs: Record<string, AttrValue> = { pads: options.pads ?? [0, 0, 0, 0] };
-    if (options.strides) attrs.strides = options.strides;
-    return this.op('Conv', b === undefined ? [x, w] : [x, w, b], attrs);
+    return this.op('Conv', b === undefined ? [x, w] : [x, w, b], convAttrs(options));
+  }
+  /**
+   * Transposed conv without bias; `pads` crop the output. `w` is [inChannels, outChannels / group, kH, kW];
+   * the kernel shape is given because `w` may be computed.
+   */
+  convTranspose(
+    x: string,
+    w: string,
+    kernelShape: readonly [number, number],
+    options: ConvOptions = {},
+  ): string {
+    return this.op('ConvTranspose', [x, w], { ...convAttrs(options), kernel_shape: kernelShape });
   }
   add(a: string, b: string): string {
     return this.op('Add', [a, b]);
@@ -272,6 +291,12 @@ export class GraphBuilder {
   }
   sqrt(x: string): string {
     return this.op('Sqrt', [x]);
+  }
+  reciprocal(x: string): string {
+    return this.op('Reciprocal', [x]);
+  }
+  relu(x: string): string {
+    return this.op('Relu', [x]);
   }
   erf(x: string): string {
     return this.op('Erf', [x]);
@@ -305,10 +330,6 @@ export class GraphBuilder {
     const inputs = bias === undefined ? [x, scale] : [x, scale, bias];
     return this.op('LayerNormalization', inputs, { axis, epsilon: { float: epsilon } });
   }
-  /** Per-channel (axis 1) `(x − mean) / √(var + ε) · scale + bias` in inference mode, one pass over x. */
-  batchNorm(x: string, scale: string, bias: string, mean: string, variance: string, epsilon: number): string {
-    return this.op('BatchNormalization', [x, scale, bias, mean, variance], { epsilon: { float: epsilon } });
-  }
   expand(x: string, shape: readonly number[]): string {
     return this.op('Expand', [x, this.constant(BigInt64Array.from(shape, BigInt))]);
   }
@@ -332,6 +353,10 @@ export class GraphBuilder {
   /** [1, 4C, H, W] → [1, C, 2H, 2W]; in DCR mode channel (a·2 + b)·C + c lands at row phase a, column phase b. */
   depthToSpace(x: string, blocksize: number): string {
     return this.op('DepthToSpace', [x], { blocksize, mode: 'DCR' });
+  }
+  /** Zero padding: `pads` lists the amounts before each axis, then after each axis (ONNX order). */
+  pad(x: string, pads: readonly number[]): string {
+    return this.op('Pad', [x, this.constant(BigInt64Array.from(pads, BigInt))]);
   }
   /** Reductions take `axes` as an attribute up to opset 17 and as an input from opset 18. */
   private reduce(opType: string, x: string, axes: readonly number[], keepdims: boolean): string {
