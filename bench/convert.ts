@@ -59,6 +59,7 @@ if (mode === '--convert') {
   const firstRestoreMs = ms(t);
   let w = 0.5;
   const retuneMs = await median(7, () => restorer.restore(face, (w = w === 0.5 ? 0.7 : 0.5)));
+  const peakWithBothPartsMb = peakMb();
   await restorer.restore(face, 0); // opens the no-CFT graph
   const retuneW0Ms = await median(7, () => restorer.restore(face, 0));
   console.log(
@@ -69,7 +70,8 @@ if (mode === '--convert') {
       retuneW0Ms,
       runs: restorer.runs,
       baselineMb: baseline,
-      peakRssMb: peakMb(),
+      peakWithBothPartsMb,
+      peakWithNoCftTooMb: peakMb(),
     }),
   );
   await restorer.release();
@@ -97,7 +99,12 @@ if (mode === '--convert') {
           checkpointMb: Math.round(fs.statSync(file).size / 1048576),
           convert,
           restore,
-          targets: { convertSeconds: 30, convertAboveBaselineMb: 1536, retuneMs: 2000, peakRssMb: 2560 },
+          targets: {
+            convertSeconds: 30,
+            convertAboveBaselineMb: 1536,
+            retuneMs: 2000,
+            peakWithBothPartsMb: 2560,
+          },
         },
         null,
         2,
