@@ -5,21 +5,12 @@ import { after, before, describe, test } from 'node:test';
 import { CodeFormerRestorer } from '../../src-main/core/engine/codeformer.ts';
 import { decodePhoto, type RgbImage } from '../../src-main/core/engine/image.ts';
 import { writeGraphs } from '../../src-main/core/models/convert.ts';
-import type { CodeFormerConfig } from '../../src-main/core/nn/codeformer/config.ts';
 import { tempDir } from '../support/cli.ts';
 import { photo } from '../support/paths.ts';
-import { writeSeededWeights } from '../support/seeded-weights.ts';
+import { tinyConfig, writeSeededWeights } from '../support/seeded-weights.ts';
 
-/** A small CodeFormer (same structure, narrow widths) so the restorer's logic runs in milliseconds. */
-const TINY: CodeFormerConfig = {
-  codebookSize: 64,
-  embedDim: 32,
-  dimEmbd: 64,
-  nHead: 2,
-  nLayers: 2,
-  channels: [32, 32, 32, 32, 32, 64],
-  connectList: ['32', '128', '256'],
-};
+/** A small CodeFormer so the restorer's logic runs in milliseconds. */
+const TINY = tinyConfig(['32', '128', '256']);
 
 function maxDiff(a: Float32Array, b: Float32Array): number {
   let max = 0;

@@ -17,7 +17,7 @@ import {
 } from '../../src-main/core/nn/codeformer.ts';
 import type { CodeFormerConfig, TensorInfo, WeightSource } from '../../src-main/core/nn/codeformer.ts';
 import type { ExternalRef } from '../../src-main/core/nn/onnx/graph.ts';
-import { seededStateDict, seededTensor, writeSeededWeights } from '../support/seeded-weights.ts';
+import { seededStateDict, seededTensor, tinyConfig, writeSeededWeights } from '../support/seeded-weights.ts';
 
 const SHARED = path.resolve(import.meta.dirname, '../../../shared');
 const FIXTURES = path.join(SHARED, 'fixtures/codeformer');
@@ -191,15 +191,7 @@ async function runModel(model: string | Uint8Array, feeds: Record<string, ort.Te
 }
 
 describe('a tiny configuration', () => {
-  const tiny: CodeFormerConfig = {
-    codebookSize: 64,
-    embedDim: 32,
-    dimEmbd: 64,
-    nHead: 2,
-    nLayers: 2,
-    channels: [32, 32, 32, 32, 32, 64],
-    connectList: ['32', '256'],
-  };
+  const tiny = tinyConfig(['32', '256']);
   const weights = sourceOf(new Map([...seededStateDict(tiny, 7)].map(([key, { data }]) => [key, data])));
   const image = new ort.Tensor(
     'float32',

@@ -7,6 +7,22 @@ import type { CodeFormerConfig } from '../../src-main/core/nn/codeformer/config.
 import type { ExternalRef } from '../../src-main/core/nn/onnx/graph.ts';
 import { writeWeightsFile } from '../../src-main/core/models/convert.ts';
 
+/**
+ * A small CodeFormer: the official structure (same blocks, 512×512 input, 16×16 latent) at narrow widths, so
+ * graphs build and run in milliseconds. `connectList` picks its CFT blocks.
+ */
+export function tinyConfig(connectList: CodeFormerConfig['connectList']): CodeFormerConfig {
+  return {
+    codebookSize: 64,
+    embedDim: 32,
+    dimEmbd: 64,
+    nHead: 2,
+    nLayers: 2,
+    channels: [32, 32, 32, 32, 32, 64],
+    connectList,
+  };
+}
+
 export interface SeededTensor {
   readonly shape: readonly number[];
   readonly data: Float32Array;
