@@ -91,6 +91,15 @@ describe('heirloom convert, then restore with the converted CodeFormer (full siz
     assert.ok(share >= 0.999, `${(share * 100).toFixed(3)}% within one level`);
   });
 
+  test('the exported whole network is a plain ONNX restorer with the same output', async () => {
+    const out = tempDir();
+    const whole = path.join(converted, 'whole.onnx');
+    const run = await runCli(['restore', FACE, '--aligned', '--w', '0.5', '--restorer', whole, '--out', out]);
+    assert.equal(run.code, 0, run.stderr);
+    const share = await agreement(path.join(out, '0143.png'), officialImage(path.join(FIXTURE, 'dev_output_w0.5.f32')));
+    assert.ok(share >= 0.999, `${(share * 100).toFixed(3)}% within one level`);
+  });
+
   test('restore --restorer <.pth> converts once into the data folder and runs w = 0 without CFT', async () => {
     const data = tempDir();
     const out = tempDir();
