@@ -234,6 +234,28 @@ describe('a tiny configuration', () => {
   });
 });
 
+describe('a tiny configuration without AdaIN (as the inpainting model runs)', () => {
+  it('feeds the generator the looked-up codebook rows unchanged', async () => {
+    const config = { ...tinyConfig(['32']), adain: false };
+    const dict = seededStateDict(config, 5);
+    const weights = sourceOf(new Map([...dict].map(([key, { data }]) => [key, data])));
+    const image = new ort.Tensor(
+      'float32',
+      Float32Array.from({ length: 3 * 512 * 512 }, (_, i) => Math.cos(i / 313)),
+      [1, 3, 512, 512],
+    );
+    const { feat, indices } = await runModel(buildPartA(config, weights), { image });
+    const codebook = dict.get('quantize.embedding.weight')!.data;
+    const codes = indices!.data as BigInt64Array;
+    const values = feat!.data as Float32Array;
+    for (let token = 0; token < 256; token++) {
+      for (let c = 0; c < config.embedDim; c++) {
+        assert.equal(values[c * 256 + token], codebook[Number(codes[token]) * config.embedDim + c]);
+      }
+    }
+  });
+});
+
 describe('parity with the official implementation (restoration, seed 1)', () => {
   const config = PRESETS.restoration;
   let dir: string;

@@ -20,6 +20,7 @@ export function tinyConfig(connectList: CodeFormerConfig['connectList']): CodeFo
     nLayers: 2,
     channels: [32, 32, 32, 32, 32, 64],
     connectList,
+    adain: true,
   };
 }
 

@@ -19,6 +19,11 @@ export interface CodeFormerConfig {
   /** Encoder/generator widths at 512, 256, 128, 64, 32 and 16 px: 64,128,128,256,256,512 officially. */
   readonly channels: readonly [number, number, number, number, number, number];
   readonly connectList: readonly CftResolution[];
+  /**
+   * Re-normalise the looked-up codes to lq_feat's statistics (§3.3). The official scripts switch it on for
+   * restoration and colorization and off for inpainting, so it is baked into the graphs per checkpoint.
+   */
+  readonly adain: boolean;
 }
 
 const OFFICIAL = {
@@ -28,13 +33,14 @@ const OFFICIAL = {
   nHead: 8,
   nLayers: 9,
   channels: [64, 128, 128, 256, 256, 512],
+  adain: true,
 } as const;
 
 /** The three released checkpoints (CODEFORMER.md §1). */
 export const PRESETS = {
   restoration: { ...OFFICIAL, connectList: ['32', '64', '128', '256'] },
   colorization: { ...OFFICIAL, connectList: ['32', '64', '128'] },
-  inpainting: { ...OFFICIAL, codebookSize: 512, connectList: ['32', '64', '128'] },
+  inpainting: { ...OFFICIAL, codebookSize: 512, connectList: ['32', '64', '128'], adain: false },
 } as const satisfies Record<string, CodeFormerConfig>;
 
 export type CodeFormerVariant = keyof typeof PRESETS;

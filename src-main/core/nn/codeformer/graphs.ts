@@ -81,10 +81,11 @@ function featShape(config: CodeFormerConfig): number[] {
   return [1, config.embedDim, LATENT_SIZE, LATENT_SIZE];
 }
 
-/** The code prediction and the AdaIN-ed codebook features, the generator's input (§3.3). */
+/** The code prediction and the codebook features (AdaIN-ed unless the variant runs without), the generator's input (§3.3). */
 function codes(net: Net, lqFeat: string, config: CodeFormerConfig) {
   const { logits, indices } = predictCodes(net, lqFeat, config);
-  const feat = adain(net, codebookLookup(net, indices, config), lqFeat);
+  const looked = codebookLookup(net, indices, config);
+  const feat = config.adain ? adain(net, looked, lqFeat) : looked;
   return { logits, indices, feat };
 }
 
