@@ -96,7 +96,10 @@ describe('heirloom convert, then restore with the converted CodeFormer (full siz
     const whole = path.join(converted, 'whole.onnx');
     const run = await runCli(['restore', FACE, '--aligned', '--w', '0.5', '--restorer', whole, '--out', out]);
     assert.equal(run.code, 0, run.stderr);
-    const share = await agreement(path.join(out, '0143.png'), officialImage(path.join(FIXTURE, 'dev_output_w0.5.f32')));
+    const share = await agreement(
+      path.join(out, '0143.png'),
+      officialImage(path.join(FIXTURE, 'dev_output_w0.5.f32')),
+    );
     assert.ok(share >= 0.999, `${(share * 100).toFixed(3)}% within one level`);
   });
 
