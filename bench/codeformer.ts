@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import ort from 'onnxruntime-node';
 import { decodePhoto } from '../src-main/core/engine/image.ts';
 import { faceToTensor } from '../src-main/core/engine/restore.ts';
+import { sessionOptionsFor } from '../src-main/core/engine/sessions.ts';
 import {
   PRESETS,
   buildPartA,
@@ -37,12 +38,7 @@ const FACE = path.resolve(
   '../../shared/photos/CodeFormer/inputs/cropped_faces/0143.png',
 );
 const config = PRESETS.restoration;
-const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
-  executionProviders: ['cpu'],
-  graphOptimizationLevel: 'all',
-  intraOpNumThreads: 2,
-  interOpNumThreads: 1,
-};
+const SESSION_OPTIONS = sessionOptionsFor('cpu', 2);
 /**
  * Multiply-accumulates per face of the official network (CODEFORMER.md §4), for effective GMAC/s. The no-CFT
  * graph is the generator alone (183.96); 295.8 is the whole network at w = 0, i.e. part A + no-CFT. Our

@@ -80,7 +80,7 @@ if (mode === '--convert') {
   try {
     const file = path.join(dir, 'codeformer.pth');
     const weights = seededStateDict(PRESETS.restoration, 1);
-    writePth(file, new Map([...weights].map(([key, t]) => [key, { shape: t.shape, data: t.data }])));
+    writePth(file, weights);
     const self = [process.execArgv, import.meta.filename].flat();
     const run = (args: string[]): unknown =>
       JSON.parse(

@@ -29,13 +29,30 @@ function officialImage(file: string): Uint8Array {
   return out;
 }
 
-/** Share of 8-bit values within one level of the reference. */
-async function agreement(file: string, reference: Uint8Array): Promise<number> {
+/** Asserts that ≥ 99.9% of the image's 8-bit values are within one level of the official output. */
+async function assertMatchesOfficial(file: string, reference: string): Promise<void> {
+  const expected = officialImage(path.join(FIXTURE, reference));
   const pixels = await sharp(file).removeAlpha().raw().toBuffer();
-  assert.equal(pixels.length, reference.length);
+  assert.equal(pixels.length, expected.length);
   let close = 0;
-  for (let i = 0; i < pixels.length; i++) if (Math.abs(pixels[i]! - reference[i]!) <= 1) close++;
-  return close / pixels.length;
+  for (let i = 0; i < pixels.length; i++) if (Math.abs(pixels[i]! - expected[i]!) <= 1) close++;
+  const share = close / pixels.length;
+  assert.ok(share >= 0.999, `${(share * 100).toFixed(3)}% within one level`);
+}
+
+/** `restore --aligned` of the fixture's face; returns the restored file. */
+async function restoreFace(
+  restorer: string,
+  w: string,
+  out: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<string> {
+  const run = await runCli(
+    ['restore', FACE, '--aligned', '--w', w, '--restorer', restorer, '--out', out],
+    env,
+  );
+  assert.equal(run.code, 0, run.stderr);
+  return run.stdout.split(' → ')[1]!.split(' (')[0]!;
 }
 
 describe('heirloom convert, then restore with the converted CodeFormer (full size, seeded weights)', () => {
@@ -45,11 +62,7 @@ describe('heirloom convert, then restore with the converted CodeFormer (full siz
 
   before(() => {
     const weights = seededStateDict(PRESETS.restoration, 1);
-    writePth(
-      checkpoint,
-      new Map([...weights].map(([key, t]) => [key, { shape: t.shape, data: t.data }])),
-      1500,
-    );
+    writePth(checkpoint, weights, 1500);
   });
 
   test('convert writes the graphs, one shared weights file and a sidecar naming the source', async () => {
@@ -71,56 +84,25 @@ describe('heirloom convert, then restore with the converted CodeFormer (full siz
   });
 
   test('restore --aligned at w = 0.5 matches the official network within one level on ≥ 99.9% of values', async () => {
-    const out = tempDir();
-    const run = await runCli([
-      'restore',
-      FACE,
-      '--aligned',
-      '--w',
-      '0.5',
-      '--restorer',
-      converted,
-      '--out',
-      out,
-    ]);
-    assert.equal(run.code, 0, run.stderr);
-    const share = await agreement(
-      path.join(out, '0143.png'),
-      officialImage(path.join(FIXTURE, 'dev_output_w0.5.f32')),
-    );
-    assert.ok(share >= 0.999, `${(share * 100).toFixed(3)}% within one level`);
+    await assertMatchesOfficial(await restoreFace(converted, '0.5', tempDir()), 'dev_output_w0.5.f32');
   });
 
   test('the exported whole network is a plain ONNX restorer with the same output', async () => {
-    const out = tempDir();
     const whole = path.join(converted, 'whole.onnx');
-    const run = await runCli(['restore', FACE, '--aligned', '--w', '0.5', '--restorer', whole, '--out', out]);
-    assert.equal(run.code, 0, run.stderr);
-    const share = await agreement(
-      path.join(out, '0143.png'),
-      officialImage(path.join(FIXTURE, 'dev_output_w0.5.f32')),
-    );
-    assert.ok(share >= 0.999, `${(share * 100).toFixed(3)}% within one level`);
+    await assertMatchesOfficial(await restoreFace(whole, '0.5', tempDir()), 'dev_output_w0.5.f32');
   });
 
   test('restore --restorer <.pth> converts once into the data folder and runs w = 0 without CFT', async () => {
     const data = tempDir();
     const out = tempDir();
-    const args = ['restore', FACE, '--aligned', '--w', '0', '--restorer', checkpoint, '--out', out];
-    const first = await runCli(args, { HEIRLOOM_DATA: data });
-    assert.equal(first.code, 0, first.stderr);
+    const first = await restoreFace(checkpoint, '0', out, { HEIRLOOM_DATA: data });
     const cached = fs.readdirSync(path.join(data, 'models/converted'));
     assert.equal(cached.length, 1);
     const sidecarFile = path.join(data, 'models/converted', cached[0]!, 'codeformer.json');
     const convertedAt = fs.statSync(sidecarFile).mtimeMs;
-    const share = await agreement(
-      path.join(out, '0143.png'),
-      officialImage(path.join(FIXTURE, 'dev_output_w0.0.f32')),
-    );
-    assert.ok(share >= 0.999, `${(share * 100).toFixed(3)}% within one level`);
+    await assertMatchesOfficial(first, 'dev_output_w0.0.f32');
 
-    const second = await runCli(args, { HEIRLOOM_DATA: data });
-    assert.equal(second.code, 0, second.stderr);
+    await restoreFace(checkpoint, '0', out, { HEIRLOOM_DATA: data });
     assert.equal(fs.statSync(sidecarFile).mtimeMs, convertedAt, 'converted again');
     assert.deepEqual(fs.readdirSync(out).sort(), ['0143-1.png', '0143.png']);
   });
@@ -134,7 +116,7 @@ describe('heirloom convert refuses what is not an official CodeFormer checkpoint
     weights.delete('encoder.blocks.1.conv1.weight');
     const pos = weights.get('position_emb')!;
     weights.set('position_emb', { shape: [128, 1024], data: pos.data });
-    writePth(file, new Map([...weights].map(([key, t]) => [key, { shape: t.shape, data: t.data }])));
+    writePth(file, weights);
     const run = await runCli(['convert', file, '--out', path.join(work, 'out')]);
     assert.equal(run.code, 1);
     assert.match(run.stderr, /missing 1: encoder\.blocks\.1\.conv1\.weight/);

@@ -1,9 +1,8 @@
 // Writes checkpoints the way torch.save (zip format, pickle protocol 2) lays them out, for tests that need an
 // official-format `.pth` with weights of their own: {'params_ema': OrderedDict(key → float32 tensor), 'iter': n}.
-// Entries are stored uncompressed and 64-byte aligned, as PyTorch writes them, and streamed to the file one
-// tensor at a time so a full-size checkpoint never sits in memory twice.
+// Entries are stored uncompressed and 64-byte aligned, as PyTorch writes them.
 import fs from 'node:fs';
-import { crc32 } from './zip-writer.ts';
+import { writeZip } from './zip-writer.ts';
 
 export interface PthTensor {
   readonly shape: readonly number[];
@@ -74,76 +73,17 @@ function picklePayload(tensors: ReadonlyMap<string, PthTensor>, iter: number): B
   return p.toBytes();
 }
 
-/** Streams a stored-entry zip to `file`. */
-class ZipFileWriter {
-  private readonly fd: number;
-  private offset = 0;
-  private readonly central: Buffer[] = [];
-
-  constructor(file: string) {
-    this.fd = fs.openSync(file, 'w');
-  }
-
-  add(name: string, data: Uint8Array): void {
-    const nameBytes = Buffer.from(name, 'utf8');
-    // Pad the local header's extra field so the data starts on a 64-byte boundary, as PyTorch does.
-    const headerSize = 30 + nameBytes.length;
-    const pad = (64 - ((this.offset + headerSize + 4) % 64)) % 64;
-    const extra = Buffer.alloc(4 + pad);
-    extra.writeUInt16LE(0xfb1e, 0); // an unassigned id, skipped by readers
-    extra.writeUInt16LE(pad, 2);
-    const crc = crc32(data);
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(data.byteLength, 18);
-    local.writeUInt32LE(data.byteLength, 22);
-    local.writeUInt16LE(nameBytes.length, 26);
-    local.writeUInt16LE(extra.length, 28);
-    const entry = Buffer.alloc(46);
-    entry.writeUInt32LE(0x02014b50, 0);
-    entry.writeUInt16LE(20, 4);
-    entry.writeUInt16LE(20, 6);
-    entry.writeUInt32LE(crc, 16);
-    entry.writeUInt32LE(data.byteLength, 20);
-    entry.writeUInt32LE(data.byteLength, 24);
-    entry.writeUInt16LE(nameBytes.length, 28);
-    entry.writeUInt32LE(this.offset, 42);
-    this.central.push(entry, nameBytes);
-    for (const chunk of [local, nameBytes, extra, data]) this.write(chunk);
-  }
-
-  private write(chunk: Uint8Array): void {
-    fs.writeSync(this.fd, chunk);
-    this.offset += chunk.byteLength;
-  }
-
-  close(): void {
-    const start = this.offset;
-    const count = this.central.length / 2;
-    for (const chunk of this.central) this.write(chunk);
-    const end = Buffer.alloc(22);
-    end.writeUInt32LE(0x06054b50, 0);
-    end.writeUInt16LE(count, 8);
-    end.writeUInt16LE(count, 10);
-    end.writeUInt32LE(this.offset - start, 12);
-    end.writeUInt32LE(start, 16);
-    this.write(end);
-    fs.closeSync(this.fd);
-  }
-}
-
 /** Writes `tensors` (insertion order kept) as an official-layout CodeFormer checkpoint. */
 export function writePth(file: string, tensors: ReadonlyMap<string, PthTensor>, iter = 1): void {
-  const zip = new ZipFileWriter(file);
-  zip.add('archive/data.pkl', picklePayload(tensors, iter));
-  let storage = 0;
-  for (const tensor of tensors.values()) {
-    const { data } = tensor;
-    zip.add(`archive/data/${storage++}`, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-  }
-  zip.add('archive/byteorder', Buffer.from('little'));
-  zip.add('archive/version', Buffer.from('3\n'));
-  zip.close();
+  const storages = [...tensors.values()].map(({ data }, i) => ({
+    name: `archive/data/${i}`,
+    data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+  }));
+  const entries = [
+    { name: 'archive/data.pkl', data: picklePayload(tensors, iter) },
+    ...storages,
+    { name: 'archive/byteorder', data: Buffer.from('little') },
+    { name: 'archive/version', data: Buffer.from('3\n') },
+  ];
+  fs.writeFileSync(file, writeZip(entries, { align: 64 }));
 }

@@ -23,7 +23,15 @@ export function crc32(data: Uint8Array): number {
 const DOS_DATE_1980_01_01 = 0x21;
 const WIDE = 0xffffffff;
 
-export function writeZip(files: readonly ZipFile[], options: { zip64?: boolean } = {}): Uint8Array {
+export interface ZipOptions {
+  /** Write the ZIP64 records even for small data. */
+  readonly zip64?: boolean;
+  /** Start every entry's data on a multiple of this many bytes, as PyTorch does (64), by padding the local
+   *  header's extra field. */
+  readonly align?: number;
+}
+
+export function writeZip(files: readonly ZipFile[], options: ZipOptions = {}): Uint8Array {
   const zip64 = options.zip64 ?? false;
   const version = zip64 ? 45 : 20;
   const chunks: Buffer[] = [];
@@ -38,7 +46,14 @@ export function writeZip(files: readonly ZipFile[], options: { zip64?: boolean }
     const name = Buffer.from(file.name, 'utf8');
     const crc = crc32(file.data);
     const size = file.data.byteLength;
-    const localExtra = zip64 ? zip64Extra([size, size]) : Buffer.alloc(0);
+    let localExtra = zip64 ? zip64Extra([size, size]) : Buffer.alloc(0);
+    if (options.align) {
+      const start = offset + 30 + name.length + localExtra.length + 4;
+      localExtra = Buffer.concat([
+        localExtra,
+        paddingExtra((options.align - (start % options.align)) % options.align),
+      ]);
+    }
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
     local.writeUInt16LE(version, 4);
@@ -66,7 +81,7 @@ export function writeZip(files: readonly ZipFile[], options: { zip64?: boolean }
     emit(local);
     emit(name);
     emit(localExtra);
-    emit(Buffer.from(file.data));
+    emit(Buffer.from(file.data.buffer, file.data.byteOffset, file.data.byteLength));
   }
 
   const directoryOffset = offset;
@@ -97,6 +112,14 @@ export function writeZip(files: readonly ZipFile[], options: { zip64?: boolean }
   end.writeUInt32LE(zip64 ? WIDE : directoryOffset, 16);
   emit(end);
   return new Uint8Array(Buffer.concat(chunks));
+}
+
+/** An extra field of an unassigned id that readers skip, holding `size` zero bytes. */
+function paddingExtra(size: number): Buffer {
+  const field = Buffer.alloc(4 + size);
+  field.writeUInt16LE(0xfb1e, 0);
+  field.writeUInt16LE(size, 2);
+  return field;
 }
 
 /** ZIP64 extended-information extra field (id 0x0001) holding the given 64-bit values in order. */

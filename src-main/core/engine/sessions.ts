@@ -49,6 +49,26 @@ function providerInstalled(provider: ExecutionProvider): boolean {
   return existsSync(path.join(binding, file));
 }
 
+/** The options every session of the app runs with; benchmarks use them too, so they measure the app. */
+export function sessionOptionsFor(
+  provider: ExecutionProvider,
+  threads?: number,
+): ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: [provider],
+    graphOptimizationLevel: 'all',
+    intraOpNumThreads: threads ?? os.availableParallelism(),
+    interOpNumThreads: 1,
+    // A memory pattern pre-plans one block per session for all of a run's activations and keeps it: with
+    // CodeFormer's part A, part B and no-CFT graphs open, peak RSS went from 2.9 to 2.3 GB without it, at
+    // the same speed (bench/convert.ts).
+    enableMemPattern: false,
+    // A provider that cannot start is reported through fallbackReason; onnxruntime's own log would
+    // print a native stack trace to the user's terminal.
+    logSeverityLevel: provider === 'cpu' ? 2 : 4,
+  };
+}
+
 /**
  * Opens an ONNX model on the best provider that starts, falling back in order. Providers that are not
  * compiled into this onnxruntime build are skipped silently; one that exists but fails to start is
@@ -67,19 +87,7 @@ export async function openSession(
       reasons.push(`${provider} is not installed`);
       continue;
     }
-    const sessionOptions: ort.InferenceSession.SessionOptions = {
-      executionProviders: [provider],
-      graphOptimizationLevel: 'all',
-      intraOpNumThreads: options.threads ?? os.availableParallelism(),
-      interOpNumThreads: 1,
-      // A memory pattern pre-plans one block per session for all of a run's activations and keeps it: with
-      // CodeFormer's part A, part B and no-CFT graphs open, peak RSS went from 2.9 to 2.3 GB without it, at
-      // the same speed (bench/convert.ts).
-      enableMemPattern: false,
-      // A provider that cannot start is reported through fallbackReason; onnxruntime's own log would
-      // print a native stack trace to the user's terminal.
-      logSeverityLevel: provider === 'cpu' ? 2 : 4,
-    };
+    const sessionOptions = sessionOptionsFor(provider, options.threads);
     try {
       const session =
         typeof model === 'string'

@@ -5,7 +5,7 @@ import { PRESETS, type CodeFormerConfig, type CodeFormerVariant } from '../nn/co
 import { buildPartA, buildPartB, buildPartBNoCft, buildWhole } from '../nn/codeformer/graphs.ts';
 import { detectVariant, expectedStateDict, validateStateDict } from '../nn/codeformer/state-dict.ts';
 import type { ExternalRef } from '../nn/onnx/graph.ts';
-import { readCheckpoint, stateDictOf, type CheckpointTensor } from '../nn/pth/index.ts';
+import { readCheckpoint, stateDictOf } from '../nn/pth/index.ts';
 import { SIDECAR, type ConvertedSidecar } from '../engine/codeformer.ts';
 
 const WEIGHTS = 'weights.bin';
@@ -78,10 +78,6 @@ export function writeGraphs(
   return full;
 }
 
-function float32Of(tensor: CheckpointTensor): Float32Array {
-  return tensor.float32();
-}
-
 /**
  * Converts an official CodeFormer checkpoint (restoration, colorization or inpainting) into `outDir`: the
  * state dict is checked key by key and shape by shape before anything is built, then the weights are written
@@ -110,7 +106,7 @@ export function convertCheckpoint(checkpoint: string, outDir: string): Converted
   fs.mkdirSync(temp);
   try {
     const order = expectedStateDict(config).map((e) => e.key);
-    const refs = writeWeightsFile(path.join(temp, WEIGHTS), order, (key) => float32Of(stateDict.get(key)!));
+    const refs = writeWeightsFile(path.join(temp, WEIGHTS), order, (key) => stateDict.get(key)!.float32());
     const sidecar = writeGraphs(temp, config, refs, {
       variant,
       source: { file: path.basename(checkpoint), bytes: bytes.byteLength, sha256 },
