@@ -36,7 +36,9 @@ async function median(times: number, run: () => Promise<unknown>): Promise<numbe
 }
 
 const [mode, checkpoint, out] = process.argv.slice(2);
-if (mode === '--convert') {
+if (mode === '--write') {
+  writePth(checkpoint!, seededStateDict(PRESETS.restoration, 1));
+} else if (mode === '--convert') {
   // A fresh process, so the baseline is the process before conversion and nothing else.
   const baseline = rssMb();
   const start = performance.now();
@@ -79,9 +81,10 @@ if (mode === '--convert') {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'heirloom-bench-'));
   try {
     const file = path.join(dir, 'codeformer.pth');
-    const weights = seededStateDict(PRESETS.restoration, 1);
-    writePth(file, weights);
+    // Every step runs in a child of this small process: Linux carries a process's peak RSS over fork and
+    // exec, so a child of a parent that had held the weights would report the parent's peak as its own.
     const self = [process.execArgv, import.meta.filename].flat();
+    execFileSync(process.execPath, [...self, '--write', file]);
     const run = (args: string[]): unknown =>
       JSON.parse(
         execFileSync(process.execPath, [...self, ...args], { encoding: 'utf8' })
