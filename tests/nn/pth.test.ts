@@ -1,8 +1,17 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { constants, deflateRawSync } from 'node:zlib';
 import {
   CheckpointError,
   readCheckpoint,
@@ -10,7 +19,7 @@ import {
   stateDictOf,
   type CheckpointTensor,
 } from '../../src-main/core/nn/pth/index.ts';
-import { writeZip } from '../support/zip-writer.ts';
+import { crc32, writeZip } from '../support/zip-writer.ts';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../../../shared/fixtures/pth');
 const SMALL = path.join(FIXTURES, 'small.pth');
@@ -152,11 +161,11 @@ describe('readCheckpoint: refusals', () => {
   });
 
   it('refuses a tensor whose extent exceeds its storage', () => {
-    const pickle = tensorDictPickle([{ name: 'w', shape: [3, 3], stride: [3, 1], offset: 0, numel: 4 }]);
+    const pickle = tensorDictPickle([{ name: 'w', shape: [2, 2], stride: [3, 1], offset: 0, numel: 4 }]);
     const zip = checkpoint(pickle, { storage: floats([1, 2, 3, 4]) });
     assert.match(
       refusal(() => readCheckpoint(zip)).message,
-      /shape \[3, 3\] reaches element 8 of storage data\/0/,
+      /shape \[2, 2\] reaches element 4 of storage data\/0/,
     );
   });
 
@@ -169,6 +178,159 @@ describe('readCheckpoint: refusals', () => {
   it('refuses an unknown opcode, naming its byte and offset', () => {
     const zip = checkpoint(bytes(PROTO2, [0xff]));
     assert.match(refusal(() => readCheckpoint(zip)).message, /opcode 0xff.*offset 2/);
+  });
+});
+
+describe('readCheckpoint: hostile archives are refused before they cost memory', () => {
+  const oneTensor = (): Uint8Array =>
+    tensorDictPickle([{ name: 'w', shape: [1], stride: [1], offset: 0, numel: 1 }]);
+
+  it('refuses a compressed storage entry without inflating it', () => {
+    const zip = writeZip([
+      { name: 'archive/data.pkl', data: oneTensor() },
+      { name: 'archive/data/0', data: zerosDeflated(1024), deflated: { size: 2 ** 30 } },
+    ]);
+    const before = process.resourceUsage().maxRSS;
+    assert.match(refusal(() => readCheckpoint(zip)).message, /storage data\/0 is compressed/);
+    assertPeakGrowthUnder(before, 100);
+  });
+
+  it('refuses a deflated data.pkl that declares 1 GiB in a 1 MB file, without inflating it', () => {
+    const zip = writeZip([
+      { name: 'archive/data.pkl', data: zerosDeflated(1024), deflated: { size: 2 ** 30 } },
+    ]);
+    const before = process.resourceUsage().maxRSS;
+    assert.match(refusal(() => readCheckpoint(zip)).message, /archive\/data\.pkl declares 1073741824 bytes/);
+    assertPeakGrowthUnder(before, 100);
+  });
+
+  it('reads a deflated data.pkl, as a re-zipped checkpoint has', () => {
+    const pickle = tensorDictPickle([{ name: 'w', shape: [2], stride: [1], offset: 0, numel: 2 }]);
+    const zip = writeZip([
+      {
+        name: 'archive/data.pkl',
+        data: deflateRawSync(pickle),
+        deflated: { size: pickle.length, crc: crc32(pickle) },
+      },
+      { name: 'archive/data/0', data: floats([1.5, -3]) },
+    ]);
+    assert.deepEqual(stateDictOf(readCheckpoint(zip)).get('w')?.values(), [1.5, -3]);
+  });
+
+  it('refuses two entries whose data overlap (the overlapping-files zip bomb)', () => {
+    const zip = checkpoint(oneTensor(), { storage: floats([1]), version: '3\n' });
+    const storageHeader = centralField(zip, 'archive/data/0', LOCAL_HEADER_OFFSET);
+    setCentralField(zip, 'archive/version', LOCAL_HEADER_OFFSET, storageHeader);
+    assert.match(
+      refusal(() => readCheckpoint(zip)).message,
+      /zip entries archive\/data\/0 and archive\/version overlap/,
+    );
+  });
+
+  it('refuses an entry whose data runs into the central directory', () => {
+    const zip = checkpoint(oneTensor(), { storage: floats([1]), version: '3\n' });
+    setCentralField(zip, 'archive/version', COMPRESSED_SIZE, 10);
+    setCentralField(zip, 'archive/version', SIZE, 10);
+    assert.match(
+      refusal(() => readCheckpoint(zip)).message,
+      /zip entry archive\/version overlaps the central directory/,
+    );
+  });
+
+  it('refuses a byteorder record of 1 MiB without decoding it', () => {
+    const zip = checkpoint(oneTensor(), { storage: floats([1]), byteorder: 'little'.padEnd(1 << 20) });
+    assert.match(refusal(() => readCheckpoint(zip)).message, /archive\/byteorder holds 1048576 bytes/);
+  });
+});
+
+describe('readCheckpoint: hostile pickles cannot exhaust the stack or the string limit', () => {
+  it('reads a list built by one APPENDS of 300,000 items', () => {
+    const items = new Uint8Array(300_000).fill(NONE[0]!);
+    const root = readCheckpoint(checkpoint(Buffer.concat([PROTO2, EMPTY_LIST, MARK, items, APPENDS, STOP])));
+    assert.ok(Array.isArray(root));
+    assert.equal(root.length, 300_000);
+  });
+
+  it('refuses a string of more than 16 MiB from its length, before decoding it', () => {
+    const length = new Uint8Array(4);
+    new DataView(length.buffer).setUint32(0, 16 * 2 ** 20 + 1, true);
+    const pickle = bytes(PROTO2, [0x58], length); // BINUNICODE of 16 MiB + 1 bytes; they need not be there
+    assert.match(refusal(() => readCheckpoint(checkpoint(pickle))).message, /string of 16777217 bytes/);
+  });
+});
+
+describe('readCheckpoint: tensor layouts are checked against their storage when rebuilt', () => {
+  it('refuses a tensor with more elements than its storage holds (stride 0 in a 1-element storage)', () => {
+    const pickle = tensorDictPickle([
+      { name: 'w', shape: [255, 255, 255], stride: [0, 0, 0], offset: 0, numel: 1 },
+    ]);
+    assert.match(
+      refusal(() => readCheckpoint(checkpoint(pickle, { storage: floats([1]) }))).message,
+      /tensor of shape \[255, 255, 255\] has 16581375 elements but storage data\/0 holds 1/,
+    );
+  });
+
+  it('refuses stride 0 on a dimension of size 2 as overlapping elements', () => {
+    const pickle = tensorDictPickle([{ name: 'w', shape: [2], stride: [0], offset: 0, numel: 2 }]);
+    assert.match(
+      refusal(() => readCheckpoint(checkpoint(pickle, { storage: floats([1, 2]) }))).message,
+      /shape \[2\] with strides \[0\] has overlapping elements/,
+    );
+  });
+
+  it('refuses strides under which two elements overlap', () => {
+    const pickle = tensorDictPickle([{ name: 'w', shape: [2, 2], stride: [1, 1], offset: 0, numel: 4 }]);
+    assert.match(
+      refusal(() => readCheckpoint(checkpoint(pickle, { storage: floats([1, 2, 3, 4]) }))).message,
+      /shape \[2, 2\] with strides \[1, 1\] has overlapping elements/,
+    );
+  });
+
+  it('reads a transposed view (strides [1, 2]) in row-major order', () => {
+    const pickle = tensorDictPickle([{ name: 'w', shape: [2, 2], stride: [1, 2], offset: 0, numel: 4 }]);
+    const zip = checkpoint(pickle, { storage: floats([1, 2, 3, 4]) });
+    assert.deepEqual(stateDictOf(readCheckpoint(zip)).get('w')?.values(), [1, 3, 2, 4]);
+  });
+
+  it('refuses a tensor of 65 dimensions', () => {
+    const ones = Array.from({ length: 65 }, () => 1);
+    const pickle = tensorDictPickle([{ name: 'w', shape: ones, stride: ones, offset: 0, numel: 1 }]);
+    assert.match(
+      refusal(() => readCheckpoint(checkpoint(pickle, { storage: floats([1]) }))).message,
+      /a tensor on storage data\/0 has 65 dimensions/,
+    );
+  });
+});
+
+describe('readCheckpointFile: paths that are not readable checkpoint files', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'heirloom-pth-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('refuses a folder, saying so', () => {
+    const folder = path.join(dir, 'folder.pth');
+    mkdirSync(folder);
+    assert.equal(
+      refusal(() => readCheckpointFile(folder)).message,
+      `${folder} is a folder, not a checkpoint file`,
+    );
+  });
+
+  it('refuses a file over 2 GiB from its size alone', () => {
+    const file = path.join(dir, 'huge.pth');
+    writeFileSync(file, '');
+    truncateSync(file, 2 ** 31 + 10); // sparse: no disk is used
+    assert.match(
+      refusal(() => readCheckpointFile(file)).message,
+      /huge\.pth is 2\.0 GiB; checkpoints over 2 GiB/,
+    );
+  });
+
+  it('refuses a missing file in plain words', () => {
+    const file = path.join(dir, 'missing.pth');
+    assert.equal(
+      refusal(() => readCheckpointFile(file)).message,
+      `cannot read ${file}: no such file or directory`,
+    );
   });
 });
 
@@ -189,17 +351,61 @@ function refusal(read: () => unknown): CheckpointError {
   return assert.fail('expected a CheckpointError, but reading succeeded');
 }
 
-/** A torch-style zip: `archive/data.pkl`, an optional float32 storage `archive/data/0`, an optional byteorder. */
+/** A torch-style zip: `archive/data.pkl`, an optional float32 storage `archive/data/0`, an optional byteorder and
+ *  an optional version record (last, right before the central directory). */
 function checkpoint(
   pickle: Uint8Array,
-  options: { storage?: Uint8Array; byteorder?: string; zip64?: boolean } = {},
+  options: { storage?: Uint8Array; byteorder?: string; version?: string; zip64?: boolean } = {},
 ): Uint8Array {
   const files = [{ name: 'archive/data.pkl', data: pickle }];
   if (options.byteorder !== undefined) {
     files.push({ name: 'archive/byteorder', data: new TextEncoder().encode(options.byteorder) });
   }
   if (options.storage !== undefined) files.push({ name: 'archive/data/0', data: options.storage });
+  if (options.version !== undefined) {
+    files.push({ name: 'archive/version', data: new TextEncoder().encode(options.version) });
+  }
   return writeZip(files, { zip64: options.zip64 ?? false });
+}
+
+/** A raw deflate stream of `mib` MiB of zeros, about 1 KB per MiB: one sync-flushed block of 1 MiB of zeros
+ *  repeated (each block only refers back to zeros), then an empty final block. Cheap to build, costly to inflate. */
+function zerosDeflated(mib: number): Uint8Array {
+  const block = deflateRawSync(new Uint8Array(2 ** 20), { finishFlush: constants.Z_SYNC_FLUSH });
+  const finalEmptyBlock = Buffer.of(0x03, 0x00);
+  return Buffer.concat([...Array<Buffer>(mib).fill(block), finalEmptyBlock]);
+}
+
+/** Fails unless the process's peak resident memory grew by less than `mib` MiB since `before` (a maxRSS, KiB). */
+function assertPeakGrowthUnder(before: number, mib: number): void {
+  const grown = (process.resourceUsage().maxRSS - before) / 1024;
+  assert.ok(grown < mib, `peak memory grew by ${grown.toFixed(0)} MiB`);
+}
+
+/** Offsets of fields within a zip central-directory record. */
+const COMPRESSED_SIZE = 20;
+const SIZE = 24;
+const LOCAL_HEADER_OFFSET = 42;
+
+/** Where the central-directory record of the entry `name` starts in `zip`. */
+function centralRecord(zip: Uint8Array, name: string): number {
+  const signature = Buffer.of(0x50, 0x4b, 0x01, 0x02);
+  const buffer = Buffer.from(zip.buffer, zip.byteOffset, zip.byteLength);
+  const wanted = Buffer.from(name);
+  for (let at = buffer.indexOf(signature); at >= 0; at = buffer.indexOf(signature, at + 1)) {
+    if (buffer.subarray(at + 46, at + 46 + wanted.length).equals(wanted)) return at;
+  }
+  return assert.fail(`no central-directory record for ${name}`);
+}
+
+/** A 32-bit field of the central-directory record of entry `name`. */
+function centralField(zip: Uint8Array, name: string, field: number): number {
+  return new DataView(zip.buffer, zip.byteOffset).getUint32(centralRecord(zip, name) + field, true);
+}
+
+/** Rewrites, in place, a 32-bit field of the central-directory record of entry `name`. */
+function setCentralField(zip: Uint8Array, name: string, field: number, value: number): void {
+  new DataView(zip.buffer, zip.byteOffset).setUint32(centralRecord(zip, name) + field, value, true);
 }
 
 interface TensorSpec {
@@ -234,6 +440,9 @@ const op = (code: number): Uint8Array => Uint8Array.of(code);
 const PROTO2 = Uint8Array.of(0x80, 2);
 const PROTO4 = Uint8Array.of(0x80, 4);
 const MARK = op(0x28);
+const NONE = op(0x4e);
+const EMPTY_LIST = op(0x5d);
+const APPENDS = op(0x65);
 const EMPTY_TUPLE = op(0x29);
 const STOP = op(0x2e);
 const BINPERSID = op(0x51);

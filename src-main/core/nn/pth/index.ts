@@ -1,9 +1,10 @@
 // Safe reader for PyTorch zip checkpoints (torch.save since 1.6): `<archive>/data.pkl` is a pickle whose tensors
 // point, through persistent ids, at raw little-endian storages in `<archive>/data/<key>`. Tensors stay views into
 // the caller's buffer so a large checkpoint is held in memory once.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { getSystemErrorMap } from 'node:util';
 import { PickleError, unpickle, type StorageClass, type TensorLayout } from './pickle.ts';
-import { readZip, ZipError, type ZipArchive, type ZipEntry } from './zip.ts';
+import { METHOD_STORED, readZip, ZipError, type ZipArchive, type ZipEntry } from './zip.ts';
 
 export type TensorDType =
   'float64' | 'float32' | 'float16' | 'bfloat16' | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool';
@@ -53,6 +54,13 @@ const ITEM_SIZE: Record<TensorDType, number> = {
 /** What torch.save writes first in the legacy format: LONG1 0x0a, then the magic number 0x1950a86a20f9469cfc6c. */
 const LEGACY_MAGIC = Buffer.from([0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19]);
 
+/** The largest file Node reads into one buffer; an official CodeFormer checkpoint is about 360–380 MB. */
+const MAX_FILE_BYTES = 2 ** 31 - 1;
+/** `byteorder` holds a word; a longer record is not one, and decoding a huge one would fail. */
+const MAX_RECORD_BYTES = 16;
+/** Torch tensors have a handful of dimensions; the cap also bounds the recursion of a strided gather. */
+const MAX_DIMS = 64;
+
 /** Reads a zip-format checkpoint. Returns the unpickled root object (dicts as Map<string|number, unknown>, lists as arrays, tuples as arrays, tensors as CheckpointTensor). */
 export function readCheckpoint(bytes: Uint8Array): unknown {
   try {
@@ -67,14 +75,7 @@ export function readCheckpoint(bytes: Uint8Array): unknown {
 }
 
 export function readCheckpointFile(path: string): unknown {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (error) {
-    throw new CheckpointError(
-      `cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`,
-    );
-  }
+  const bytes = readCheckpointBytes(path);
   try {
     return readCheckpoint(bytes);
   } catch (error) {
@@ -82,6 +83,39 @@ export function readCheckpointFile(path: string): unknown {
       throw new CheckpointError(`${path}: ${error.message}`, { cause: error });
     throw error;
   }
+}
+
+/** A checkpoint file's bytes. A folder, an unreadable file or one over 2 GiB is refused with a one-line
+ *  CheckpointError, the last from its size before any of it is read. */
+export function readCheckpointBytes(path: string): Uint8Array {
+  try {
+    const stat = statSync(path);
+    if (stat.isDirectory()) throw new CheckpointError(`${path} is a folder, not a checkpoint file`);
+    checkCheckpointSize(path, stat.size);
+    return readFileSync(path);
+  } catch (error) {
+    if (error instanceof CheckpointError) throw error;
+    throw unreadableCheckpoint(path, error);
+  }
+}
+
+/** Refuses a file too large to be a checkpoint from its size alone. */
+export function checkCheckpointSize(path: string, size: number): void {
+  if (size > MAX_FILE_BYTES) {
+    throw new CheckpointError(
+      `${path} is ${(size / 2 ** 30).toFixed(1)} GiB; checkpoints over 2 GiB are refused ` +
+        '(an official CodeFormer checkpoint is about 360–380 MB)',
+    );
+  }
+}
+
+/** The one-line error for a checkpoint file the system would not read, e.g. 'cannot read x.pth: permission denied'. */
+export function unreadableCheckpoint(path: string, error: unknown): CheckpointError {
+  // A system error's message repeats its code, call and path; its description alone says what is wrong.
+  const errno = error instanceof Error && 'errno' in error ? error.errno : undefined;
+  const description = typeof errno === 'number' ? getSystemErrorMap().get(errno)?.[1] : undefined;
+  const reason = description ?? (error instanceof Error ? error.message : String(error));
+  return new CheckpointError(`cannot read ${path}: ${reason}`, { cause: error });
 }
 
 /** The state dict of a checkpoint: the `params_ema` entry if present, else `params`, else the root itself when it is a
@@ -122,7 +156,7 @@ function load(bytes: Uint8Array): unknown {
   const { prefix, pickle } = findPickle(zip);
   const byteorder = zip.entries.get(`${prefix}byteorder`);
   if (byteorder !== undefined) {
-    const order = new TextDecoder().decode(zip.read(byteorder)).trim();
+    const order = readRecord(zip, byteorder);
     if (order !== 'little')
       throw new CheckpointError(`checkpoint byte order is '${order}'; only little-endian is supported`);
   }
@@ -151,6 +185,15 @@ function findPickle(zip: ZipArchive): { prefix: string; pickle: ZipEntry } {
   return { prefix: pickle.name.slice(0, -'data.pkl'.length), pickle };
 }
 
+function readRecord(zip: ZipArchive, entry: ZipEntry): string {
+  if (entry.size > MAX_RECORD_BYTES) {
+    throw new CheckpointError(
+      `${entry.name} holds ${entry.size} bytes; a record like it is one short word (at most ${MAX_RECORD_BYTES} bytes)`,
+    );
+  }
+  return new TextDecoder().decode(zip.read(entry)).trim();
+}
+
 function isLegacyFormat(bytes: Uint8Array): boolean {
   // Protocol 2 puts the magic right after PROTO; later protocols may put a FRAME header in between.
   const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, 32));
@@ -176,6 +219,12 @@ function loadStorage(
 ): Storage {
   const entry = zip.entries.get(`${prefix}data/${key}`);
   if (entry === undefined) throw new CheckpointError(`storage data/${key} is missing from the archive`);
+  // Checked before reading: inflating a hostile storage is exactly what a zip bomb wants.
+  if (entry.method !== METHOD_STORED) {
+    throw new CheckpointError(
+      `storage data/${key} is compressed; torch.save stores tensors uncompressed, so this is not a checkpoint it wrote`,
+    );
+  }
   const bytes = zip.read(entry);
   const needed = numel * ITEM_SIZE[dtype];
   if (bytes.byteLength < needed) {
@@ -201,19 +250,47 @@ class Tensor implements CheckpointTensor {
     this.offset = layout.offset;
     this.stride = layout.stride;
     this.numel = layout.shape.reduce((product, size) => product * size, 1);
-    this.checkExtent();
+    this.checkLayout();
   }
 
-  /** A corrupt or hostile file could point a tensor outside its storage; refuse it before any read. */
-  private checkExtent(): void {
+  /** A corrupt or hostile file could lay a tensor out over more elements than its storage holds (bytes() would
+   *  allocate them all) or outside it; refuse such a layout now, before anything is read or allocated. */
+  private checkLayout(): void {
+    const tensor = `tensor of shape [${this.shape.join(', ')}]`;
+    const storage = `storage data/${this.storage.key}`;
+    if (this.shape.length > MAX_DIMS) {
+      throw new CheckpointError(
+        `a tensor on ${storage} has ${this.shape.length} dimensions; at most ${MAX_DIMS} are supported`,
+      );
+    }
+    // No state-dict tensor is larger than its storage; a larger one must repeat elements.
+    if (this.numel > this.storage.numel) {
+      throw new CheckpointError(
+        `${tensor} has ${this.numel} elements but ${storage} holds ${this.storage.numel}`,
+      );
+    }
     if (this.numel === 0) return;
     let last = this.offset;
     this.shape.forEach((size, dim) => (last += (size - 1) * (this.stride[dim] ?? 0)));
-    if (!Number.isSafeInteger(this.numel) || !Number.isSafeInteger(last) || last >= this.storage.numel) {
+    if (!Number.isSafeInteger(last) || last >= this.storage.numel) {
       throw new CheckpointError(
-        `tensor of shape [${this.shape.join(', ')}] reaches element ${last} of storage data/${this.storage.key}, ` +
-          `which holds ${this.storage.numel} elements`,
+        `${tensor} reaches element ${last} of ${storage}, which holds ${this.storage.numel} elements`,
       );
+    }
+    // Taken finest first, each dimension's stride must step past everything the finer ones reach, or two indices
+    // land on one element. Contiguous, permuted and sliced layouts pass; stride 0 on a size above 1 does not.
+    const dims = this.shape
+      .map((size, dim) => ({ size, stride: this.stride[dim] ?? 0 }))
+      .filter(({ size }) => size > 1)
+      .sort((a, b) => a.stride - b.stride);
+    let reach = 0;
+    for (const { size, stride } of dims) {
+      if (stride <= reach) {
+        throw new CheckpointError(
+          `${tensor} with strides [${this.stride.join(', ')}] has overlapping elements in ${storage}`,
+        );
+      }
+      reach += stride * (size - 1);
     }
   }
 

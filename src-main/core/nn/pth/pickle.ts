@@ -144,6 +144,8 @@ const OP = {
 const HIGHEST_PROTOCOL = 5;
 /** State dicts only hold small Python ints; a huge LONG4 is corruption and would be slow to convert. */
 const MAX_LONG_BYTES = 64;
+/** State dicts hold names, not text: a longer string is corruption, and past about 512 MB not even a JS string. */
+const MAX_STRING_BYTES = 16 * 2 ** 20;
 
 /**
  * Unpickles `data`. Dicts become Map, lists and tuples arrays, str string, bytes Uint8Array, None null,
@@ -227,7 +229,9 @@ class Unpickler {
       }
       case OP.APPENDS: {
         const items = this.popMark();
-        this.list(this.top()).push(...items);
+        const list = this.list(this.top());
+        // One push per item: spreading an unbounded array into push() overflows the call stack.
+        for (const item of items) list.push(item);
         return;
       }
       case OP.BININT:
@@ -245,13 +249,13 @@ class Unpickler {
         return this.push(this.view.getFloat64(this.skip(8), false));
       case OP.SHORT_BINUNICODE:
       case OP.SHORT_BINSTRING:
-        return this.push(this.decoder.decode(this.take(this.u8())));
+        return this.push(this.text(this.u8()));
       case OP.BINUNICODE:
-        return this.push(this.decoder.decode(this.take(this.u32())));
+        return this.push(this.text(this.u32()));
       case OP.BINSTRING:
-        return this.push(this.decoder.decode(this.take(this.view.getInt32(this.skip(4), true))));
+        return this.push(this.text(this.view.getInt32(this.skip(4), true)));
       case OP.BINUNICODE8:
-        return this.push(this.decoder.decode(this.take(this.u64())));
+        return this.push(this.text(this.u64()));
       case OP.SHORT_BINBYTES:
         return this.push(this.take(this.u8()));
       case OP.BINBYTES:
@@ -360,7 +364,14 @@ class Unpickler {
   private line(): string {
     const end = this.data.indexOf(0x0a, this.pos);
     if (end < 0) this.fail('unterminated GLOBAL name');
-    return this.decoder.decode(this.take(end - this.pos + 1).subarray(0, -1));
+    const text = this.text(end - this.pos);
+    this.skip(1);
+    return text;
+  }
+
+  private text(length: number): string {
+    if (length > MAX_STRING_BYTES) this.fail(`string of ${length} bytes is too long`);
+    return this.decoder.decode(this.take(length));
   }
 
   private push(value: unknown): void {

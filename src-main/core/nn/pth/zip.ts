@@ -8,8 +8,11 @@ export interface ZipEntry {
   readonly name: string;
   readonly method: number;
   readonly compressedSize: number;
+  /** The uncompressed size the central directory declares. */
   readonly size: number;
   readonly localHeaderOffset: number;
+  /** Where the entry's (possibly compressed) data starts, past its local header. */
+  readonly dataOffset: number;
 }
 
 export interface ZipArchive {
@@ -17,6 +20,8 @@ export interface ZipArchive {
   /** The entry's contents: a view into the archive's bytes for stored entries, a new buffer for deflated ones. */
   read(entry: ZipEntry): Uint8Array;
 }
+
+export const METHOD_STORED = 0;
 
 const EOCD_SIG = 0x06054b50;
 const ZIP64_LOCATOR_SIG = 0x07064b50;
@@ -29,9 +34,14 @@ const CENTRAL_SIZE = 46;
 const LOCAL_SIZE = 30;
 const ZIP64_EXTRA_ID = 0x0001;
 const MAX_COMMENT = 0xffff;
-const METHOD_STORED = 0;
 const METHOD_DEFLATE = 8;
 const FLAG_ENCRYPTED = 0x1;
+/** A deflated entry may inflate to at most this many times the whole archive's size, within the two bounds below:
+ *  the declared size alone is the attacker's word, and deflate reaches 1032:1 on zeros. A state dict's pickle is a
+ *  sliver of the archive (its storages are stored), so this only ever stops bombs. */
+const INFLATE_FACTOR = 4;
+const MIN_INFLATE_LIMIT = 16 * 2 ** 20;
+const MAX_INFLATE_LIMIT = 256 * 2 ** 20;
 
 /** Bounds-checked little-endian reads: corrupt offsets become ZipError instead of RangeError. */
 class Bytes {
@@ -76,7 +86,12 @@ export function readZip(data: Uint8Array): ZipArchive {
   const directory = readDirectoryLocation(bytes, eocd);
   bytes.need(directory.offset, directory.size, 'the central directory');
   const entries = readCentralDirectory(bytes, directory);
-  return { entries, read: (entry) => readEntry(bytes, entry) };
+  refuseOverlaps([...entries.values()], directory);
+  const inflateLimit = Math.min(
+    MAX_INFLATE_LIMIT,
+    Math.max(MIN_INFLATE_LIMIT, data.byteLength * INFLATE_FACTOR),
+  );
+  return { entries, read: (entry) => readEntry(bytes, entry, inflateLimit) };
 }
 
 /** The EOCD record sits at the very end, possibly followed by a comment of up to 64 KiB, so scan backwards. */
@@ -127,10 +142,42 @@ function readCentralDirectory(bytes: Bytes, directory: Directory): Map<string, Z
       compressedSize: bytes.u32(at + 20),
       localHeaderOffset: bytes.u32(at + 42),
     });
-    entries.set(name, { name, method: bytes.u16(at + 10), ...wide });
+    const dataOffset = dataOffsetOf(bytes, name, wide);
+    entries.set(name, { name, method: bytes.u16(at + 10), ...wide, dataOffset });
     at += CENTRAL_SIZE + nameLength + extraLength + commentLength;
   }
   return entries;
+}
+
+/** The local header repeats the name and has its own extra field, so the data starts where it says. */
+function dataOffsetOf(bytes: Bytes, name: string, sizes: Sizes): number {
+  const at = sizes.localHeaderOffset;
+  if (bytes.u32(at) !== LOCAL_SIG) throw new ZipError(`corrupt zip: local header of ${name} not found`);
+  // Sizes come from the central directory: the local copy may be zero when a data descriptor follows the data.
+  const start = at + LOCAL_SIZE + bytes.u16(at + 26) + bytes.u16(at + 28);
+  bytes.need(start, sizes.compressedSize, `the data of ${name}`);
+  return start;
+}
+
+/** Entries that share bytes, with each other or with the central directory, are how zip bombs multiply a small
+ *  file into many large entries; no writer produces them. */
+function refuseOverlaps(entries: readonly ZipEntry[], directory: Directory): void {
+  const spans = entries
+    .map((entry) => ({
+      name: entry.name,
+      start: entry.localHeaderOffset,
+      end: entry.dataOffset + entry.compressedSize,
+    }))
+    .sort((a, b) => a.start - b.start);
+  for (let i = 1; i < spans.length; i++) {
+    const [before, after] = [spans[i - 1]!, spans[i]!];
+    if (after.start < before.end)
+      throw new ZipError(`corrupt zip: zip entries ${before.name} and ${after.name} overlap`);
+  }
+  const directoryEnd = directory.offset + directory.size;
+  const intruder = spans.find((span) => span.start < directoryEnd && directory.offset < span.end);
+  if (intruder !== undefined)
+    throw new ZipError(`corrupt zip: zip entry ${intruder.name} overlaps the central directory`);
 }
 
 interface Sizes {
@@ -164,28 +211,28 @@ function readZip64Extra(bytes: Bytes, start: number, length: number, narrow: Siz
   return narrow;
 }
 
-function readEntry(bytes: Bytes, entry: ZipEntry): Uint8Array {
-  const at = entry.localHeaderOffset;
-  if (bytes.u32(at) !== LOCAL_SIG) throw new ZipError(`corrupt zip: local header of ${entry.name} not found`);
-  // Sizes come from the central directory: the local copy may be zero when a data descriptor follows the data.
-  const start = at + LOCAL_SIZE + bytes.u16(at + 26) + bytes.u16(at + 28);
-  bytes.need(start, entry.compressedSize, `the data of ${entry.name}`);
-  const raw = bytes.data.subarray(start, start + entry.compressedSize);
+function readEntry(bytes: Bytes, entry: ZipEntry, inflateLimit: number): Uint8Array {
+  const raw = bytes.data.subarray(entry.dataOffset, entry.dataOffset + entry.compressedSize);
   if (entry.method === METHOD_STORED) {
     if (entry.size !== entry.compressedSize)
       throw new ZipError(`corrupt zip: sizes of stored entry ${entry.name} differ`);
     return raw;
   }
-  if (entry.method === METHOD_DEFLATE) return inflate(raw, entry);
+  if (entry.method === METHOD_DEFLATE) return inflate(raw, entry, inflateLimit);
   throw new ZipError(
     `zip entry ${entry.name} uses compression method ${entry.method}; only stored and deflate are supported`,
   );
 }
 
-function inflate(raw: Uint8Array, entry: ZipEntry): Uint8Array {
+function inflate(raw: Uint8Array, entry: ZipEntry, limit: number): Uint8Array {
+  if (entry.size > limit) {
+    throw new ZipError(
+      `zip entry ${entry.name} declares ${entry.size} bytes uncompressed, more than the ${limit} this archive allows`,
+    );
+  }
   let out: Uint8Array;
   try {
-    // The declared size caps the output, so a zip bomb cannot balloon memory.
+    // The declared size, now known to be modest, caps the output: a stream that inflates further is refused.
     out = inflateRawSync(raw, { maxOutputLength: Math.max(1, entry.size) });
   } catch (error) {
     throw new ZipError(
