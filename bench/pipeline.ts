@@ -27,7 +27,7 @@ for (let i = 0; i <= runs; i++) {
   const start = performance.now();
   const result = await restorePhoto(bytes, detector, restorer, { fidelity: 0.5, upscale: 1 });
   const t = performance.now();
-  await encodeRaster(result.output, { format: result.photo.format });
+  await encodeRaster(result.output, result.photo.encoding);
   const encode = performance.now() - t;
   faces = result.faces.length;
   // The first run warms up sessions and JIT; it is not counted.

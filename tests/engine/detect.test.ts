@@ -92,6 +92,13 @@ describe('face detection (YuNet)', () => {
     assert.ok(scales.at(-1)! * 6000 <= 420);
   });
 
+  test('enlarges small photos to a short side of 640, but never a thin strip past a long side of 4096', () => {
+    assert.equal(detectionScales(320, 480)[0], 2);
+    // Enlarged to a short side of 640, a 20000×20 strip would be 640000×640: 70 s of detection for no face.
+    assert.equal(detectionScales(20000, 20)[0], 1);
+    assert.equal(detectionScales(20, 2000)[0], 4096 / 2000);
+  });
+
   test('finds a small face in a big scan that is cut into tiles', async () => {
     // A 3000×2400 canvas with one Solvay face (about 40 px) pasted far from the origin, across tile seams.
     const source = await decodePhoto(fs.readFileSync(SOLVAY));

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { alignToTemplate, applySimilarity, invertSimilarity } from '../../src-main/core/engine/align.ts';
+import sharp from 'sharp';
+import {
+  alignToTemplate,
+  applySimilarity,
+  invertSimilarity,
+  similarityScale,
+} from '../../src-main/core/engine/align.ts';
 import { FaceDetector } from '../../src-main/core/engine/detect.ts';
 import { restorePhoto } from '../../src-main/core/engine/pipeline.ts';
 import { OnnxRestorer } from '../../src-main/core/engine/restore.ts';
@@ -27,9 +33,17 @@ after(async () => {
 });
 
 /** Is (x, y) inside the (rotated) 512-template square of a face, grown by `margin` template pixels? */
-function insideFaceSquare(landmarks: [number, number][], x: number, y: number, margin = 2): boolean {
-  const [u, v] = applySimilarity(alignToTemplate(landmarks), x, y);
-  return u >= -margin && v >= -margin && u <= 511 + margin && v <= 511 + margin;
+/**
+ * Whether a photo pixel is within reach of a face's paste: inside its 512-template square grown by 2 photo
+ * pixels (the official blur reaches a pixel past the square's right and bottom edges, CODEFORMER.md §8.4).
+ */
+function nearFace(landmarks: [number, number][]): (x: number, y: number) => boolean {
+  const toTemplate = alignToTemplate(landmarks);
+  const margin = 2 * similarityScale(toTemplate);
+  return (x, y) => {
+    const [u, v] = applySimilarity(toTemplate, x, y);
+    return u >= -margin && v >= -margin && u <= 511 + margin && v <= 511 + margin;
+  };
 }
 
 describe('restoring a whole photo', () => {
@@ -43,12 +57,13 @@ describe('restoring a whole photo', () => {
       [output.width, output.height, output.channels],
       [input.width, input.height, input.channels],
     );
+    const faces = result.faces.map((f) => nearFace(f.landmarks));
     let squaredError = 0;
     let colourSamples = 0;
     let changedAway = 0;
     for (let y = 0; y < input.height; y++) {
       for (let x = 0; x < input.width; x++) {
-        const nearFace = result.faces.some((f) => insideFaceSquare(f.landmarks, x, y));
+        const near = faces.some((inside) => inside(x, y));
         for (let c = 0; c < input.channels; c++) {
           const i = (y * input.width + x) * input.channels + c;
           const d = output.data[i]! - input.data[i]!;
@@ -56,7 +71,7 @@ describe('restoring a whole photo', () => {
             squaredError += d * d;
             colourSamples++;
           }
-          if (!nearFace && d !== 0) changedAway++;
+          if (!near && d !== 0) changedAway++;
         }
       }
     }
@@ -154,5 +169,89 @@ describe('restoring a whole photo', () => {
 
   test('refuses a model that is not a restorer, saying why', async () => {
     await assert.rejects(OnnxRestorer.open(YUNET, { providers: ['cpu'] }), /is not a face restorer: .*512/);
+  });
+});
+
+describe('odd faces and odd photos', () => {
+  let gray: OnnxRestorer;
+  before(async () => {
+    gray = await OnnxRestorer.open(GRAY_RESTORER, { providers: ['cpu'] });
+  });
+  after(async () => {
+    await gray.release();
+  });
+
+  /** Every face centre that lies in the photo is the gray restorer's mid-grey. */
+  function assertFaceCentresGray(result: Awaited<ReturnType<typeof restorePhoto>>): void {
+    for (const face of result.faces) {
+      const [cx, cy] = applySimilarity(invertSimilarity(alignToTemplate(face.landmarks)), 256, 256);
+      const [x, y] = [Math.round(cx), Math.round(cy)];
+      if (x < 0 || y < 0 || x >= result.output.width || y >= result.output.height) continue;
+      const i = (y * result.output.width + x) * result.output.channels;
+      for (let c = 0; c < 3; c++)
+        assert.ok(Math.abs(result.output.data[i + c]! - 128) <= 2, `face at ${x},${y}`);
+    }
+  }
+
+  test('tiny faces (about 15 px): Solvay at 40% has its faces found and restored in place', async () => {
+    // Tinted, so the photo counts as colour and the restored faces keep the restorer's grey (§8.4).
+    const small = await sharp(SOLVAY).resize(531).tint({ r: 150, g: 100, b: 50 }).png().toBuffer();
+    const result = await restorePhoto(small, detector, gray, { fidelity: 0.5, upscale: 1 });
+    assert.ok(result.faces.length >= 27, `${result.faces.length} faces`);
+    assert.ok(
+      result.faces.every((f) => f.box[2] < 20),
+      'faces under 20 px',
+    );
+    assertFaceCentresGray(result);
+  });
+
+  test("a face cut by the photo's edge is restored on the part inside; the rest of the photo is untouched", async () => {
+    const source = photo('CodeFormer/inputs/whole_imgs/04.jpg'); // 225×225, one face at x 80–133
+    const cut = await sharp(source).extract({ left: 100, top: 0, width: 125, height: 225 }).png().toBuffer();
+    const result = await restorePhoto(cut, detector, gray, { fidelity: 0.5, upscale: 1 });
+    assert.equal(result.faces.length, 1);
+    assert.ok(result.faces[0]!.box[0] < 1, 'the face touches the left edge');
+    assertFaceCentresGray(result);
+    const { width, height, data } = result.output;
+    let changedAway = 0;
+    const near = nearFace(result.faces[0]!.landmarks);
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        if (near(x, y)) continue;
+        for (let c = 0; c < 3; c++) {
+          if (data[(y * width + x) * 3 + c] !== result.photo.pixels.data[(y * width + x) * 3 + c])
+            changedAway++;
+        }
+      }
+    }
+    assert.equal(changedAway, 0);
+  });
+
+  for (const [width, height] of [
+    [1, 1],
+    [20000, 20],
+    [3, 2000],
+  ] as const) {
+    test(`a ${width}×${height} photo comes back unchanged, with no face`, async () => {
+      const data = Buffer.alloc(width * height * 3);
+      for (let i = 0; i < data.length; i++) data[i] = (i * 37) % 256;
+      const png = await sharp(data, { raw: { width, height, channels: 3 } })
+        .png()
+        .toBuffer();
+      const result = await restorePhoto(png, detector, gray, { fidelity: 0.5, upscale: 1 });
+      assert.deepEqual(result.faces, []);
+      assert.deepEqual([result.output.width, result.output.height], [width, height]);
+      assert.deepEqual(Buffer.from(result.output.data), data);
+    });
+  }
+
+  test('refuses an enlargement whose result would pass the pixel limit, before decoding it', async () => {
+    const png = await sharp({ create: { width: 6000, height: 5000, channels: 3, background: '#808080' } })
+      .png()
+      .toBuffer();
+    await assert.rejects(
+      restorePhoto(png, detector, gray, { fidelity: 0.5, upscale: 3 }),
+      /enlarged 3× the image would be 18000×15000 \(270 MP\); the limit is 200 MP/,
+    );
   });
 });

@@ -137,9 +137,19 @@ function clamp01(v: number): number {
   return v < 0 ? 0 : v > 1 ? 1 : v;
 }
 
+/**
+ * The official pipeline enlarges a photo until its short side is 640 (CODEFORMER.md §8.2); a thin strip would
+ * grow without bound that way (20000×20 → 640000×640, 70 s of detection), so the enlargement also stops where
+ * the long side reaches this.
+ */
+const MAX_ENLARGED_SIDE = 4096;
+
 /** Scales to run, finest first (see `detect`). */
 export function detectionScales(width: number, height: number): number[] {
-  const finest = Math.max(1, 640 / Math.min(width, height));
+  const finest = Math.max(
+    1,
+    Math.min(640 / Math.min(width, height), MAX_ENLARGED_SIDE / Math.max(width, height)),
+  );
   const overview = OVERVIEW / Math.max(width, height);
   const scales = [finest];
   while (scales[scales.length - 1]! / 3 > overview) scales.push(scales[scales.length - 1]! / 3);

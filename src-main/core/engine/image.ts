@@ -1,5 +1,7 @@
-import sharp, { type Metadata, type OutputInfo } from 'sharp';
+import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
 import { EngineError } from './errors.ts';
+import { convertRgb16ToSrgb, isMatrixProfile } from './icc.ts';
+import { jpegQuantTables, qualityFor } from './jpeg.ts';
 
 /** 8-bit RGB, interleaved, row-major: the working copy every engine step reads. */
 export interface RgbImage {
@@ -24,8 +26,9 @@ export interface Photo {
   readonly pixels: Raster;
   /** 8-bit RGB working copy for detection and restoration. */
   readonly rgb: RgbImage;
-  /** The format an export is written in (the input's, or PNG for formats we do not write). */
-  readonly format: PhotoFormat;
+  /** How an export is written: the input's format (PNG for formats we do not write), compressed as the input
+   *  was, so that pixels the restoration did not touch come back as close as the format allows. */
+  readonly encoding: EncodeOptions;
   /** True when the photo is black and white (CODEFORMER.md §8.4 `is_gray`). */
   readonly gray: boolean;
 }
@@ -44,19 +47,36 @@ function describeDecodeFailure(error: unknown): EngineError {
   const text = error instanceof Error ? error.message : String(error);
   if (/unsupported image format/i.test(text))
     return unreadable('not an image, or a format Heirloom cannot read');
-  if (/premature end|truncated|unexpected end|not enough data|end of (file|stream)/i.test(text)) {
+  if (
+    /premature end|truncated|unexpected end|not enough data|end of (file|stream)|libpng read error/i.test(
+      text,
+    )
+  ) {
     return unreadable('the image file is truncated or damaged', error);
   }
   const firstLine = text.split('\n')[0] ?? text;
   return unreadable(`the image could not be decoded (${firstLine.trim()})`, error);
 }
 
+export interface DecodeOptions {
+  /** Largest photo accepted, in pixels (default 200 MP). */
+  readonly maxPixels?: number;
+  /** The photo will be enlarged this many times: the enlarged size must fit `maxPixels` too. */
+  readonly upscale?: number;
+}
+
+function megapixels(pixels: number): string {
+  return `${Math.round(pixels / 1e6)} MP`;
+}
+
 /**
  * Decodes a photo: EXIF orientation applied once, embedded ICC profiles and CMYK converted to sRGB,
- * 8- and 16-bit kept at their depth, alpha kept beside the colour. The pixel count is checked from the
- * header first, so a huge claim costs no memory.
+ * 8- and 16-bit kept at their depth, alpha kept beside the colour. The pixel count (and that of the enlarged
+ * result) is checked from the header first, so a huge claim costs no memory.
  */
-export async function decodePhoto(bytes: Uint8Array, maxPixels = DEFAULT_MAX_PIXELS): Promise<Photo> {
+export async function decodePhoto(bytes: Uint8Array, options: DecodeOptions = {}): Promise<Photo> {
+  const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
+  const upscale = options.upscale ?? 1;
   if (bytes.length === 0) throw unreadable('the file is empty');
   let meta: Metadata;
   try {
@@ -69,27 +89,48 @@ export async function decodePhoto(bytes: Uint8Array, maxPixels = DEFAULT_MAX_PIX
   if (width * height > maxPixels) {
     throw new EngineError(
       'image-too-large',
-      `the image is ${width}×${height} (${Math.round((width * height) / 1e6)} MP); the limit is ${Math.round(maxPixels / 1e6)} MP`,
+      `the image is ${width}×${height} (${megapixels(width * height)}); the limit is ${megapixels(maxPixels)}`,
+    );
+  }
+  if (width * height * upscale * upscale > maxPixels) {
+    const [w, h] = [width * upscale, height * upscale];
+    throw new EngineError(
+      'image-too-large',
+      `enlarged ${upscale}× the image would be ${w}×${h} (${megapixels(w * h)}); the limit is ${megapixels(maxPixels)}: choose a smaller enlargement`,
     );
   }
   const deep =
     meta.depth === 'ushort' || meta.depth === 'short' || meta.depth === 'uint' || meta.depth === 'float';
   const grayInput = meta.space === 'b-w' || meta.space === 'grey16';
   const hasAlpha = meta.hasAlpha === true;
-  const space = grayInput ? (deep ? 'grey16' : 'b-w') : deep ? 'rgb16' : 'srgb';
 
+  // At 16 bits sharp converts an embedded profile to Display P3, not sRGB, and a later conversion to sRGB
+  // through lcms's 16-bit transform misses saturated colours by up to 12 levels. Matrix/TRC profiles (Adobe
+  // RGB, ProPhoto, P3: what scanners embed) are therefore read as stored and converted exactly (icc.ts).
+  const exactProfile = deep && !grayInput && meta.icc && isMatrixProfile(meta.icc) ? meta.icc : undefined;
+  let pipeline = sharp(bytes, {
+    limitInputPixels: maxPixels,
+    failOn: 'truncated',
+    ignoreIcc: exactProfile !== undefined,
+  }).autoOrient();
+  // Gray+alpha at 8 bits: libvips drops the alpha on the way to 'b-w', so it is read as sRGB+alpha (a gray
+  // picture has R = G = B there) and the gray and alpha bands are taken from that.
+  const grayFromRgba = grayInput && hasAlpha && !deep;
+  if (grayInput) pipeline = pipeline.toColourspace(deep ? 'grey16' : grayFromRgba ? 'srgb' : 'b-w');
+  else if (!deep) pipeline = pipeline.toColourspace('srgb');
+  else {
+    pipeline = pipeline.toColourspace('rgb16');
+    if (meta.icc && !exactProfile) pipeline = pipeline.withIccProfile('srgb');
+  }
   let decoded: { data: Buffer; info: OutputInfo };
   try {
-    decoded = await sharp(bytes, { limitInputPixels: maxPixels, failOn: 'truncated' })
-      .autoOrient()
-      .toColourspace(space)
-      .raw({ depth: deep ? 'ushort' : 'uchar' })
-      .toBuffer({ resolveWithObject: true });
+    decoded = await pipeline.raw({ depth: deep ? 'ushort' : 'uchar' }).toBuffer({ resolveWithObject: true });
   } catch (error) {
     throw describeDecodeFailure(error);
   }
-  const { info, data } = decoded;
-  const channels = info.channels;
+  const { info } = decoded;
+  const data = grayFromRgba ? takeBands(decoded.data, 4, [0, 3]) : decoded.data;
+  const channels = grayFromRgba ? 2 : info.channels;
   const expected = grayInput ? (hasAlpha ? 2 : 1) : hasAlpha ? 4 : 3;
   if (channels !== expected) throw unreadable(`unexpected channel layout (${channels} channels)`);
   const pixels: Raster = {
@@ -101,9 +142,52 @@ export async function decodePhoto(bytes: Uint8Array, maxPixels = DEFAULT_MAX_PIX
       ? new Uint16Array(data.buffer, data.byteOffset, data.byteLength / 2)
       : new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
   };
+  if (exactProfile) convertRgb16ToSrgb(exactProfile, pixels.data as Uint16Array, channels as 3 | 4);
   const rgb = toRgb8(pixels);
+  return { pixels, rgb, encoding: sourceEncoding(bytes, meta), gray: channels <= 2 || isGray(rgb) };
+}
+
+/** Some of the interleaved bands of 8-bit pixels. */
+function takeBands(data: Uint8Array, channels: number, bands: readonly number[]): Buffer {
+  const n = data.length / channels;
+  const out = Buffer.alloc(n * bands.length);
+  for (let i = 0; i < n; i++) {
+    for (let b = 0; b < bands.length; b++) out[i * bands.length + b] = data[i * channels + bands[b]!]!;
+  }
+  return out;
+}
+
+/**
+ * How to write a photo back like its source: JPEG with the source's chroma subsampling and its quality
+ * (`qualityFor`), lossless WebP for a lossless source, PNG and TIFF lossless as always.
+ */
+function sourceEncoding(bytes: Uint8Array, meta: Metadata): EncodeOptions {
   const format = WRITABLE.find((f) => f === meta.format) ?? 'png';
-  return { pixels, rgb, format, gray: channels <= 2 || isGray(rgb) };
+  if (format === 'jpeg') {
+    const tables = jpegQuantTables(bytes);
+    return {
+      format,
+      quality: tables ? qualityFor(tables) : 95,
+      // sharp writes 4:2:0 or 4:4:4; a 4:2:2 or 4:4:0 source gets the finer of the two.
+      chromaSubsampling: meta.chromaSubsampling === '4:2:0' ? '4:2:0' : '4:4:4',
+      progressive: meta.isProgressive === true,
+    };
+  }
+  if (format === 'webp') return { format, lossless: isLosslessWebp(bytes) };
+  return { format };
+}
+
+/** A WebP is lossless when its image chunk is VP8L (RIFF container, after an optional VP8X header). */
+function isLosslessWebp(bytes: Uint8Array): boolean {
+  const fourCC = (at: number): string => String.fromCharCode(...bytes.subarray(at, at + 4));
+  for (let at = 12; at + 8 <= bytes.length;) {
+    const id = fourCC(at);
+    if (id === 'VP8L') return true;
+    if (id === 'VP8 ') return false;
+    const size = bytes[at + 4]! | (bytes[at + 5]! << 8) | (bytes[at + 6]! << 16) | (bytes[at + 7]! * 2 ** 24);
+    at += 8 + size + (size % 2);
+  }
+  return false;
 }
 
 /** The 8-bit RGB working copy of a raster: 16-bit scaled to 8-bit range, gray copied to 3 channels, alpha dropped. */
@@ -157,27 +241,42 @@ export function isGray(image: RgbImage, threshold = 10): boolean {
 
 export interface EncodeOptions {
   readonly format: PhotoFormat;
-  /** JPEG/WebP quality; restoration output deserves more than the usual 80. */
+  /** JPEG/lossy WebP quality, 1–100 (default 95). */
   readonly quality?: number;
+  /** JPEG chroma subsampling (default 4:4:4: restored faces keep their colour detail). */
+  readonly chromaSubsampling?: '4:2:0' | '4:4:4';
+  readonly progressive?: boolean;
+  /** WebP only. */
+  readonly lossless?: boolean;
+}
+
+/** A sharp pipeline over a raster's pixels, told their colour space (raw input has none of its own). */
+export function rasterPipeline(raster: Raster): Sharp {
+  const { width, height, channels, depth } = raster;
+  // The depth comes from the array type: sharp ignores raw.depth for input and reads a Uint16Array as 16-bit.
+  const space = channels <= 2 ? (depth === 16 ? 'grey16' : 'b-w') : depth === 16 ? 'rgb16' : 'srgb';
+  // Working in the raster's own space too keeps a resize from converting 16-bit values through sRGB.
+  return sharp(raster.data, { raw: { width, height, channels } })
+    .pipelineColourspace(space)
+    .toColourspace(space);
 }
 
 /** Encodes a raster in its own depth (PNG and TIFF hold 16 bits; JPEG and WebP get 8) and channel layout. */
 export async function encodeRaster(raster: Raster, options: EncodeOptions): Promise<Buffer> {
-  const { width, height, channels, depth } = raster;
+  const image = rasterPipeline(raster);
   const quality = options.quality ?? 95;
-  const bytes = Buffer.from(raster.data.buffer, raster.data.byteOffset, raster.data.byteLength);
-  let image = sharp(bytes, {
-    raw: { width, height, channels, ...(depth === 16 ? { depth: 'ushort' } : {}) },
-  });
-  // Raw input has no colour space of its own: say which, or sharp writes gray as RGB.
-  image = image.toColourspace(
-    channels <= 2 ? (depth === 16 ? 'grey16' : 'b-w') : depth === 16 ? 'rgb16' : 'srgb',
-  );
   switch (options.format) {
     case 'jpeg':
-      return image.jpeg({ quality, chromaSubsampling: '4:4:4' }).toBuffer();
+      return image
+        .jpeg({
+          quality,
+          chromaSubsampling: options.chromaSubsampling ?? '4:4:4',
+          progressive: options.progressive ?? false,
+        })
+        .toBuffer();
     case 'webp':
-      return image.webp({ quality }).toBuffer();
+      // `exact` keeps the colour under fully transparent pixels, which lossless WebP would otherwise drop.
+      return image.webp(options.lossless ? { lossless: true, exact: true } : { quality }).toBuffer();
     case 'tiff':
       // A 16-bit pipeline is written as 16-bit TIFF; bitdepth only reduces below 8.
       return image.tiff({ compression: 'lzw' }).toBuffer();

@@ -1,9 +1,8 @@
-import sharp from 'sharp';
 import { FACE_SIZE, alignToTemplate, warpToTemplate, type Similarity } from './align.ts';
 import type { DetectedFace, FaceDetector } from './detect.ts';
-import { decodePhoto, type Photo, type Raster } from './image.ts';
-import { pasteBack } from './paste.ts';
-import { resizeRgbTo } from './resize.ts';
+import { decodePhoto, toRgb8, type Photo, type Raster } from './image.ts';
+import { pasteBack, replaceFace } from './paste.ts';
+import { resizeRaster } from './resize.ts';
 import { matchGrayTone, type Restorer } from './restore.ts';
 
 /** Milliseconds spent in each step of one photo, for `--json` and the benchmarks. */
@@ -25,9 +24,20 @@ export interface RestoreOptions {
 
 export interface RestoredPhoto {
   readonly photo: Photo;
+  /** The faces found, in the order they were pasted. */
   readonly faces: DetectedFace[];
+  /** The whole photo, enlarged `upscale` times. */
   readonly output: Raster;
   readonly ms: StepTimes;
+}
+
+export interface RestoredAlignedFace {
+  readonly photo: Photo;
+  /** The 512×512 face. */
+  readonly output: Raster;
+  readonly ms: Pick<StepTimes, 'decode' | 'restore'>;
+  /** What the user should know about this result, one line each. */
+  readonly warnings: string[];
 }
 
 /** Milliseconds since `start`, to 0.1 ms. */
@@ -36,26 +46,9 @@ function since(start: number): number {
 }
 
 /** The photo enlarged `upscale` times, bilinear as the official background path (§8.4); a copy at ×1. */
-export async function enlargeRaster(raster: Raster, upscale: number): Promise<Raster> {
+export function enlargeRaster(raster: Raster, upscale: number): Raster {
   if (upscale === 1) return { ...raster, data: raster.data.slice() };
-  const { width, height, channels, depth } = raster;
-  const bytes = Buffer.from(raster.data.buffer, raster.data.byteOffset, raster.data.byteLength);
-  const { data, info } = await sharp(bytes, {
-    raw: { width, height, channels, ...(depth === 16 ? { depth: 'ushort' } : {}) },
-  })
-    .resize(width * upscale, height * upscale, { kernel: 'linear', fit: 'fill' })
-    .raw({ depth: depth === 16 ? 'ushort' : 'uchar' })
-    .toBuffer({ resolveWithObject: true });
-  return {
-    width: info.width,
-    height: info.height,
-    channels,
-    depth,
-    data:
-      depth === 16
-        ? new Uint16Array(data.buffer, data.byteOffset, data.byteLength / 2)
-        : new Uint8Array(data),
-  };
+  return resizeRaster(raster, raster.width * upscale, raster.height * upscale);
 }
 
 /** Whole photo: detect → align → restore → paste back, every face at the same fidelity. */
@@ -66,7 +59,7 @@ export async function restorePhoto(
   options: RestoreOptions,
 ): Promise<RestoredPhoto> {
   let t = performance.now();
-  const photo = await decodePhoto(bytes);
+  const photo = await decodePhoto(bytes, { upscale: options.upscale });
   const ms: StepTimes = { decode: since(t), detect: 0, align: 0, restore: 0, paste: 0 };
 
   t = performance.now();
@@ -74,7 +67,7 @@ export async function restorePhoto(
   ms.detect = since(t);
 
   t = performance.now();
-  const output = await enlargeRaster(photo.pixels, options.upscale);
+  const output = enlargeRaster(photo.pixels, options.upscale);
   ms.paste += since(t);
   for (const face of faces) {
     t = performance.now();
@@ -94,29 +87,32 @@ export async function restorePhoto(
 }
 
 /**
- * An already aligned face (`--aligned`): resized to 512×512 if needed (bilinear, as the official script),
- * restored, no detection and no paste-back. The output is the 512×512 face, gray-toned for gray inputs.
+ * An already aligned face (`--aligned`): resized to 512×512 if needed (bilinear, as the official script, with a
+ * warning when that stretches it), restored, no detection and no paste-back. The output is the 512×512 face in
+ * the input's depth and layout (gray faces gray-toned, alpha kept).
  */
 export async function restoreAlignedFace(
   bytes: Uint8Array,
   restorer: Restorer,
   fidelity: number,
-): Promise<RestoredPhoto> {
+): Promise<RestoredAlignedFace> {
   let t = performance.now();
   const photo = await decodePhoto(bytes);
-  const crop =
-    photo.rgb.width === FACE_SIZE && photo.rgb.height === FACE_SIZE
-      ? photo.rgb
-      : await resizeRgbTo(photo.rgb, FACE_SIZE, FACE_SIZE);
-  const ms: StepTimes = { decode: since(t), detect: 0, align: 0, restore: 0, paste: 0 };
+  const { width, height } = photo.pixels;
+  const warnings =
+    width === height
+      ? []
+      : [`the face is ${width}×${height}, not square: it was stretched to ${FACE_SIZE}×${FACE_SIZE}`];
+  const square = width === FACE_SIZE && height === FACE_SIZE;
+  const output = square
+    ? { ...photo.pixels, data: photo.pixels.data.slice() }
+    : resizeRaster(photo.pixels, FACE_SIZE, FACE_SIZE);
+  const crop = square ? photo.rgb : toRgb8(output);
+  const decode = since(t);
   t = performance.now();
   const restored = await restorer.restore(crop, fidelity);
-  ms.restore = since(t);
-  t = performance.now();
-  const face = photo.gray ? matchGrayTone(restored, crop) : restored;
-  const data = new Uint8Array(FACE_SIZE * FACE_SIZE * 3);
-  for (let i = 0; i < data.length; i++) data[i] = Math.min(255, Math.max(0, Math.round(face[i]!)));
-  ms.paste = since(t);
-  const output: Raster = { width: FACE_SIZE, height: FACE_SIZE, channels: 3, depth: 8, data };
-  return { photo, faces: [], output, ms };
+  const ms = { decode, restore: since(t) };
+  // The whole 512 square is the face: pasting it with the identity and no feather replaces every pixel.
+  replaceFace(output, photo.gray ? matchGrayTone(restored, crop) : restored);
+  return { photo, output, ms, warnings };
 }
