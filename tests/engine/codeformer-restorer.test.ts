@@ -2,15 +2,38 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { CodeFormerRestorer } from '../../src-main/core/engine/codeformer.ts';
+import { CodeFormerRestorer, type ConvertedSidecar } from '../../src-main/core/engine/codeformer.ts';
+import { EngineError } from '../../src-main/core/engine/errors.ts';
 import { decodePhoto, type RgbImage } from '../../src-main/core/engine/image.ts';
+import { liveSessionCount } from '../../src-main/core/engine/sessions.ts';
 import { writeGraphs } from '../../src-main/core/models/convert.ts';
-import { tempDir } from '../support/cli.ts';
+import type { CodeFormerConfig } from '../../src-main/core/nn/codeformer/config.ts';
 import { photo } from '../support/paths.ts';
-import { tinyConfig, writeSeededWeights } from '../support/seeded-weights.ts';
+import { TINY_PRESETS, tinyConfig, writeSeededWeights } from '../support/seeded-weights.ts';
+import { tempDir } from '../support/temp.ts';
 
-/** A small CodeFormer so the restorer's logic runs in milliseconds. */
+/** A small CodeFormer (tests/support/tiny-config.ts), so the restorer's logic runs in a fraction of a second. */
 const TINY = tinyConfig(['32', '128', '256']);
+
+/** A converted folder of a tiny model with seeded weights, as `heirloom convert` writes it. */
+function convertedFolder(
+  config: CodeFormerConfig,
+  variant: ConvertedSidecar['variant'],
+  file = 'tiny.pth',
+): string {
+  const dir = tempDir();
+  const refs = writeSeededWeights(config, 3, path.join(dir, 'weights.bin'));
+  writeGraphs(dir, config, refs, { variant, source: { file, bytes: 0, sha256: '' } });
+  return dir;
+}
+
+/** A copy of a converted folder in which `graph` holds bytes that are not an ONNX model. */
+function withBrokenGraph(dir: string, graph: string): string {
+  const copy = tempDir();
+  fs.cpSync(dir, copy, { recursive: true });
+  fs.writeFileSync(path.join(copy, graph), 'not an ONNX model');
+  return copy;
+}
 
 function maxDiff(a: Float32Array, b: Float32Array): number {
   let max = 0;
@@ -18,23 +41,19 @@ function maxDiff(a: Float32Array, b: Float32Array): number {
   return max;
 }
 
-describe('CodeFormer restorer (converted folder)', () => {
-  const dir = tempDir();
-  let faces: RgbImage[];
-  before(async () => {
-    const refs = writeSeededWeights(TINY, 3, path.join(dir, 'weights.bin'));
-    writeGraphs(dir, TINY, refs, {
-      variant: 'restoration',
-      source: { file: 'tiny.pth', bytes: 0, sha256: '' },
-    });
-    faces = await Promise.all(
-      ['0143.png', '0240.png', '0342.png'].map(async (name) => {
-        const image = await decodePhoto(fs.readFileSync(photo(`CodeFormer/inputs/cropped_faces/${name}`)));
-        return image.rgb;
-      }),
-    );
-  });
+let dir: string;
+let faces: RgbImage[];
+before(async () => {
+  dir = convertedFolder(TINY, 'restoration');
+  faces = await Promise.all(
+    ['0143.png', '0240.png', '0342.png'].map(async (name) => {
+      const image = await decodePhoto(fs.readFileSync(photo(`CodeFormer/inputs/cropped_faces/${name}`)));
+      return image.rgb;
+    }),
+  );
+});
 
+describe('CodeFormer restorer (converted folder)', () => {
   let restorer: CodeFormerRestorer;
   before(async () => {
     restorer = await CodeFormerRestorer.open(dir, { providers: ['cpu'] });
@@ -73,11 +92,15 @@ describe('CodeFormer restorer (converted folder)', () => {
     // Each tiny face keeps 10.6 MB (feat and skips); room for two.
     const small = await CodeFormerRestorer.open(dir, { providers: ['cpu'], cacheBytes: 25 * 1024 * 1024 });
     try {
-      for (const face of faces) await small.restore(face, 0.5);
+      await small.restore(faces[0]!, 0.5);
+      await small.restore(faces[1]!, 0.5);
+      await small.restore(faces[0]!, 0.7); // now the most recently used
+      await small.restore(faces[2]!, 0.5); // no room: face 1 goes, not face 0
       assert.equal(small.cachedFaces, 2);
-      await small.restore(faces[2]!, 0.7); // still cached
       assert.equal(small.runs.partA, 3);
-      await small.restore(faces[0]!, 0.7); // was dropped
+      await small.restore(faces[0]!, 0.5); // still cached
+      assert.equal(small.runs.partA, 3);
+      await small.restore(faces[1]!, 0.7); // was dropped
       assert.equal(small.runs.partA, 4);
     } finally {
       await small.release();
@@ -87,4 +110,60 @@ describe('CodeFormer restorer (converted folder)', () => {
   test('a folder without a model description is refused clearly', async () => {
     await assert.rejects(CodeFormerRestorer.open(tempDir()), /not a converted CodeFormer model/);
   });
+});
+
+describe('CodeFormer restorer: a graph that cannot be opened', () => {
+  test('part B: opening fails naming the file, and part A is released', async () => {
+    const broken = withBrokenGraph(dir, 'part-b.onnx');
+    const open = liveSessionCount();
+    await assert.rejects(
+      CodeFormerRestorer.open(broken, { providers: ['cpu'] }),
+      /part-b\.onnx could not be loaded/,
+    );
+    assert.equal(liveSessionCount(), open, 'sessions left open');
+  });
+
+  test('the w = 0 graph: each w = 0 request says why, and the next one tries again', async () => {
+    const broken = withBrokenGraph(dir, 'part-b-no-cft.onnx');
+    const restorer = await CodeFormerRestorer.open(broken, { providers: ['cpu'] });
+    try {
+      await assert.rejects(restorer.restore(faces[0]!, 0), /part-b-no-cft\.onnx could not be loaded/);
+      await assert.rejects(restorer.restore(faces[0]!, 0), /part-b-no-cft\.onnx could not be loaded/);
+      fs.copyFileSync(path.join(dir, 'part-b-no-cft.onnx'), path.join(broken, 'part-b-no-cft.onnx'));
+      await restorer.restore(faces[0]!, 0);
+      assert.equal(restorer.runs.partBNoCft, 1);
+    } finally {
+      await restorer.release();
+    }
+  });
+
+  test('the w = 0 graph: release() still releases every session', async () => {
+    const broken = withBrokenGraph(dir, 'part-b-no-cft.onnx');
+    const open = liveSessionCount();
+    const restorer = await CodeFormerRestorer.open(broken, { providers: ['cpu'] });
+    await assert.rejects(restorer.restore(faces[0]!, 0));
+    await restorer.release();
+    assert.equal(liveSessionCount(), open, 'sessions left open');
+  });
+});
+
+describe('CodeFormer restorer: only the restoration model runs', () => {
+  // Colorization and inpainting are not run the way their official scripts run them yet (codeformer.ts).
+  for (const variant of ['colorization', 'inpainting'] as const) {
+    test(`a converted ${variant} model is refused in one line, before anything is opened`, async () => {
+      const folder = convertedFolder(TINY_PRESETS[variant], variant, `codeformer_${variant}.pth`);
+      const open = liveSessionCount();
+      await assert.rejects(CodeFormerRestorer.open(folder, { providers: ['cpu'] }), (error) => {
+        assert.ok(error instanceof EngineError);
+        assert.equal(error.code, 'bad-model');
+        assert.equal(
+          error.message,
+          `${folder} (codeformer_${variant}.pth): it is CodeFormer's ${variant} model, which Heirloom cannot ` +
+            'run yet — use codeformer.pth (restoration)',
+        );
+        return true;
+      });
+      assert.equal(liveSessionCount(), open);
+    });
+  }
 });

@@ -8,7 +8,7 @@ import { FACE_SIZE } from './align.ts';
 import type { RgbImage } from './image.ts';
 import type { RestoredFace } from './paste.ts';
 import { faceToTensor, tensorToFace, type Restorer } from './restore.ts';
-import { openSession, type ExecutionProvider, type SessionOptions } from './sessions.ts';
+import { openSession, type ExecutionProvider, type SessionChoice, type SessionOptions } from './sessions.ts';
 
 /** The sidecar beside a converted model (`heirloom convert`): where it came from and how to run it. */
 export interface ConvertedSidecar {
@@ -49,6 +49,27 @@ export function readSidecar(dir: string): ConvertedSidecar {
   return parsed as ConvertedSidecar;
 }
 
+/**
+ * Only the restoration checkpoint runs the way its official script runs it (CODEFORMER.md §1). The others
+ * would give wrong pictures without a word: inference_colorization.py runs at w = 0 and keeps the colours it
+ * makes, while we run at the user's w and turn the face of a black-and-white photo gray again;
+ * inference_inpainting.py runs at w = 1 and blends the output with the input through a mask we do not have.
+ */
+export const RUNNABLE_VARIANTS: readonly ConvertedSidecar['variant'][] = ['restoration'];
+
+/** Why a variant Heirloom converts cannot be restored with yet, in one line. */
+export function unsupportedVariant(variant: ConvertedSidecar['variant']): string {
+  return `it is CodeFormer's ${variant} model, which Heirloom cannot run yet — use codeformer.pth (restoration)`;
+}
+
+function refuseUnsupportedVariant(dir: string, sidecar: ConvertedSidecar): void {
+  if (RUNNABLE_VARIANTS.includes(sidecar.variant)) return;
+  throw new EngineError(
+    'bad-model',
+    `${dir} (${sidecar.source.file}): ${unsupportedVariant(sidecar.variant)}`,
+  );
+}
+
 /** Part A's results for one face: everything part B needs, so a new w re-runs part B only. */
 interface PartAResult {
   readonly feeds: ReadonlyMap<string, { data: Float32Array; dims: readonly number[] }>;
@@ -84,11 +105,16 @@ export class CodeFormerRestorer implements Restorer {
 
   static async open(dir: string, options: CodeFormerOptions = {}): Promise<CodeFormerRestorer> {
     const sidecar = readSidecar(dir);
+    refuseUnsupportedVariant(dir, sidecar);
     const a = await openSession(path.join(dir, sidecar.graphs.partA), options);
-    const b = await openSession(path.join(dir, sidecar.graphs.partB), {
-      ...options,
-      providers: [a.provider],
-    });
+    let b: SessionChoice;
+    try {
+      b = await openSession(path.join(dir, sidecar.graphs.partB), { ...options, providers: [a.provider] });
+    } catch (error) {
+      // Part A alone is hundreds of MB at full size; nobody else holds it.
+      await a.session.release();
+      throw error;
+    }
     return new CodeFormerRestorer(
       dir,
       sidecar.graphs,
@@ -102,20 +128,17 @@ export class CodeFormerRestorer implements Restorer {
 
   /** Restores an aligned face; the same face at a new w costs part B only. */
   async restore(face: RgbImage, fidelity: number): Promise<RestoredFace> {
-    const partA = await this.runPartA(face);
     let session: ort.InferenceSession;
     const feeds: Record<string, ort.Tensor> = {};
     if (fidelity > 0) {
       session = this.partB;
       feeds.fidelity = new ort.Tensor('float32', Float32Array.of(fidelity), [1]);
     } else {
-      // Negative w behaves like 0 in the official code (§3.4).
-      this.noCft ??= openSession(path.join(this.dir, this.graphs.partBNoCft), {
-        ...this.options,
-        providers: [this.provider],
-      }).then((choice) => choice.session);
-      session = await this.noCft;
+      // Negative w behaves like 0 in the official code (§3.4). Opened before part A runs, so a graph that
+      // cannot be opened costs no part-A run.
+      session = await this.openNoCft();
     }
+    const partA = await this.runPartA(face);
     for (const name of session.inputNames) {
       const value = partA.feeds.get(name);
       if (value) feeds[name] = new ort.Tensor('float32', value.data, value.dims);
@@ -127,6 +150,24 @@ export class CodeFormerRestorer implements Restorer {
     const restored = tensorToFace(image.data as Float32Array);
     image.dispose();
     return restored;
+  }
+
+  /**
+   * The w = 0 graph, opened on first use. A failed open is not kept: the next w = 0 request tries again
+   * (and says again what is wrong), and `release()` is not blocked by it.
+   */
+  private openNoCft(): Promise<ort.InferenceSession> {
+    if (!this.noCft) {
+      const opening = openSession(path.join(this.dir, this.graphs.partBNoCft), {
+        ...this.options,
+        providers: [this.provider],
+      }).then((choice) => choice.session);
+      this.noCft = opening;
+      opening.catch(() => {
+        if (this.noCft === opening) this.noCft = undefined;
+      });
+    }
+    return this.noCft;
   }
 
   private async runPartA(face: RgbImage): Promise<PartAResult> {
@@ -175,8 +216,11 @@ export class CodeFormerRestorer implements Restorer {
   async release(): Promise<void> {
     this.cache.clear();
     this.cachedBytes = 0;
+    // A w = 0 graph that failed to open holds nothing; one still opening is released once it is open.
+    const noCft = await this.noCft?.catch(() => undefined);
+    this.noCft = undefined;
     await this.partA.release();
     await this.partB.release();
-    if (this.noCft) await (await this.noCft).release();
+    await noCft?.release();
   }
 }

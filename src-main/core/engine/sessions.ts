@@ -49,11 +49,33 @@ function providerInstalled(provider: ExecutionProvider): boolean {
   return existsSync(path.join(binding, file));
 }
 
-/** The options every session of the app runs with; benchmarks use them too, so they measure the app. */
+/**
+ * onnxruntime 1.30's POSIX builds (the Linux one of onnxruntime-node included) carry Microsoft's 1DS
+ * telemetry client (posix/telemetry.cc). The first session of a process starts it: it uploads usage events to
+ * mobile.events.data.microsoft.com, leaves an empty `mat-debug-<pid>.log` and a `.ses` file in the temp folder
+ * ($TMPDIR) on every run, and keeps a device id and an event cache in
+ * ~/.cache/Microsoft/DeveloperTools/.onnxruntime. It stays off when ORT_DISABLE_TELEMETRY=1 is set as it starts
+ * (measured: set after the import but before the first InferenceSession.create, none of those appear;
+ * tests/engine/sessions.test.ts); other versions of its source read ORT_TELEMETRY_DISABLED
+ * (core/platform/telemetry_environment.h), so both are set. A photo app sends nothing anywhere, so the app
+ * sets them whatever the environment says. Node writes process.env through to the C environment the library
+ * reads, and child processes inherit it.
+ */
+function keepOnnxRuntimeOffline(): void {
+  process.env.ORT_DISABLE_TELEMETRY = '1';
+  process.env.ORT_TELEMETRY_DISABLED = '1';
+}
+
+/**
+ * The options every session of the app runs with; benchmarks use them too, so they measure the app. Every
+ * session is created with them, so this is also where onnxruntime's telemetry is switched off before its
+ * first session starts it.
+ */
 export function sessionOptionsFor(
   provider: ExecutionProvider,
   threads?: number,
 ): ort.InferenceSession.SessionOptions {
+  keepOnnxRuntimeOffline();
   return {
     executionProviders: [provider],
     graphOptimizationLevel: 'all',
@@ -67,6 +89,28 @@ export function sessionOptionsFor(
     // print a native stack trace to the user's terminal.
     logSeverityLevel: provider === 'cpu' ? 2 : 4,
   };
+}
+
+/** Sessions opened by `openSession` and not released yet. */
+const live = new Set<ort.InferenceSession>();
+
+/**
+ * How many sessions `openSession` opened that are not released yet: lets tests prove that a failed open
+ * releases what it had opened (each full-size CodeFormer part holds hundreds of MB).
+ */
+export function liveSessionCount(): number {
+  return live.size;
+}
+
+/** Counts the session as live until its `release()` is called, by whoever calls it. */
+function tracked(session: ort.InferenceSession): ort.InferenceSession {
+  live.add(session);
+  const release = session.release.bind(session);
+  session.release = () => {
+    live.delete(session);
+    return release();
+  };
+  return session;
 }
 
 /**
@@ -94,7 +138,7 @@ export async function openSession(
           ? await ort.InferenceSession.create(model, sessionOptions)
           : await ort.InferenceSession.create(model, sessionOptions);
       const fallbackReason = reasons.length > 0 ? reasons.join('; ') : undefined;
-      return { session, provider, ...(fallbackReason ? { fallbackReason } : {}) };
+      return { session: tracked(session), provider, ...(fallbackReason ? { fallbackReason } : {}) };
     } catch (error) {
       const text = error instanceof Error ? error.message : String(error);
       if (provider === 'cpu') {

@@ -5,8 +5,8 @@ import { PRESETS, type CodeFormerConfig, type CodeFormerVariant } from '../nn/co
 import { buildPartA, buildPartB, buildPartBNoCft, buildWhole } from '../nn/codeformer/graphs.ts';
 import { detectVariant, expectedStateDict, validateStateDict } from '../nn/codeformer/state-dict.ts';
 import type { ExternalRef } from '../nn/onnx/graph.ts';
-import { readCheckpoint, stateDictOf } from '../nn/pth/index.ts';
-import { SIDECAR, type ConvertedSidecar } from '../engine/codeformer.ts';
+import { readCheckpoint, readCheckpointBytes, stateDictOf, type CheckpointTensor } from '../nn/pth/index.ts';
+import { SIDECAR, unsupportedVariant, type ConvertedSidecar } from '../engine/codeformer.ts';
 
 const WEIGHTS = 'weights.bin';
 const GRAPHS = {
@@ -78,33 +78,59 @@ export function writeGraphs(
   return full;
 }
 
+/** The output must be new or an empty folder, and reachable: said in one line before any work is done. */
+function refuseUnusableOutput(outDir: string): void {
+  let usable: boolean;
+  try {
+    const existing = fs.statSync(outDir, { throwIfNoEntry: false });
+    usable = !existing || (existing.isDirectory() && fs.readdirSync(outDir).length === 0);
+  } catch (error) {
+    throw new ConversionError(`cannot write ${outDir}: ${(error as Error).message}`, { cause: error });
+  }
+  if (!usable) throw new ConversionError(`${outDir} already exists and is not an empty folder`);
+}
+
 /**
  * Converts an official CodeFormer checkpoint (restoration, colorization or inpainting) into `outDir`: the
  * state dict is checked key by key and shape by shape before anything is built, then the weights are written
  * once and the graphs reference them. The folder appears whole or not at all: everything is written into a
  * temporary sibling that is renamed into place at the end.
  */
-export function convertCheckpoint(checkpoint: string, outDir: string): ConvertedSidecar {
-  if (fs.existsSync(outDir) && fs.readdirSync(outDir).length > 0) {
-    throw new ConversionError(`${outDir} already exists and is not empty`);
-  }
-  const bytes = fs.readFileSync(checkpoint);
-  const sha256 = createHash('sha256').update(bytes).digest('hex');
-  const stateDict = stateDictOf(readCheckpoint(bytes));
+export interface ConvertOptions {
+  /** The checkpoint's sha256, when the caller has hashed it already: a 376 MB file need not be hashed twice. */
+  readonly sha256?: string;
+  /** Only these variants are converted; another is refused before anything is written. Default: all. */
+  readonly variants?: readonly CodeFormerVariant[];
+}
+
+export function convertCheckpoint(
+  checkpoint: string,
+  outDir: string,
+  options: ConvertOptions = {},
+): ConvertedSidecar {
+  const bytes = readCheckpointBytes(checkpoint);
+  refuseUnusableOutput(outDir);
+  const sha256 = options.sha256 ?? createHash('sha256').update(bytes).digest('hex');
+  let stateDict: Map<string, CheckpointTensor>;
   let variant: CodeFormerVariant;
   try {
+    stateDict = stateDictOf(readCheckpoint(bytes));
     variant = detectVariant(stateDict);
     validateStateDict(PRESETS[variant], stateDict);
   } catch (error) {
+    // One line that names the file: what is wrong with it, from the reader or from the network's checks.
     throw new ConversionError(`${path.basename(checkpoint)}: ${(error as Error).message}`, { cause: error });
+  }
+  if (options.variants && !options.variants.includes(variant)) {
+    throw new ConversionError(`${path.basename(checkpoint)}: ${unsupportedVariant(variant)}`);
   }
   const config: CodeFormerConfig = PRESETS[variant];
 
   const parent = path.dirname(path.resolve(outDir));
-  fs.mkdirSync(parent, { recursive: true });
   const temp = path.join(parent, `.${path.basename(outDir)}.${randomBytes(6).toString('hex')}.partial`);
-  fs.mkdirSync(temp);
   try {
+    fs.mkdirSync(parent, { recursive: true });
+    fs.mkdirSync(temp);
     const order = expectedStateDict(config).map((e) => e.key);
     const refs = writeWeightsFile(path.join(temp, WEIGHTS), order, (key) => stateDict.get(key)!.float32());
     const sidecar = writeGraphs(temp, config, refs, {
@@ -116,6 +142,10 @@ export function convertCheckpoint(checkpoint: string, outDir: string): Converted
     return sidecar;
   } catch (error) {
     fs.rmSync(temp, { recursive: true, force: true });
+    // A full disk or a read-only folder is the output's fault, not the checkpoint's; say so in one line.
+    if (error instanceof Error && 'syscall' in error) {
+      throw new ConversionError(`cannot write ${outDir}: ${error.message}`, { cause: error });
+    }
     throw error;
   }
 }

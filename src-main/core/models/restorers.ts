@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { CodeFormerRestorer, SIDECAR } from '../engine/codeformer.ts';
+import { CodeFormerRestorer, RUNNABLE_VARIANTS, SIDECAR } from '../engine/codeformer.ts';
 import { EngineError } from '../engine/errors.ts';
 import { OnnxRestorer, type Restorer } from '../engine/restore.ts';
 import type { SessionOptions } from '../engine/sessions.ts';
+import { checkCheckpointSize, unreadableCheckpoint } from '../nn/pth/index.ts';
 import { convertCheckpoint } from './convert.ts';
 
 async function sha256Of(file: string): Promise<string> {
@@ -13,9 +14,9 @@ async function sha256Of(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
-/** Where a checkpoint's conversion is kept: by content, so a renamed or copied file converts once. */
-export async function convertedFolderFor(checkpoint: string, dataDir: string): Promise<string> {
-  return path.join(dataDir, 'models', 'converted', await sha256Of(checkpoint));
+/** Where a checkpoint's conversion is kept, by its sha256: a renamed or copied file converts once. */
+function convertedFolder(sha256: string, dataDir: string): string {
+  return path.join(dataDir, 'models', 'converted', sha256);
 }
 
 /**
@@ -36,10 +37,16 @@ export async function openRestorer(
     return CodeFormerRestorer.open(spec, options);
   }
   if (spec.toLowerCase().endsWith('.pth')) {
-    const folder = await convertedFolderFor(spec, dataDir);
+    // Refused before hashing: no need to read gigabytes to say a file is too large to be a checkpoint.
+    checkCheckpointSize(spec, stat.size);
+    const sha256 = await sha256Of(spec).catch((error: unknown) => {
+      throw unreadableCheckpoint(spec, error);
+    });
+    const folder = convertedFolder(sha256, dataDir);
     if (!fs.existsSync(path.join(folder, SIDECAR))) {
       fs.rmSync(folder, { recursive: true, force: true });
-      convertCheckpoint(spec, folder);
+      // A checkpoint Heirloom cannot run yet is refused before the conversion's work, not after it.
+      convertCheckpoint(spec, folder, { sha256, variants: RUNNABLE_VARIANTS });
     }
     return CodeFormerRestorer.open(folder, options);
   }
