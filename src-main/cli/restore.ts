@@ -3,9 +3,20 @@ import path from 'node:path';
 import { FaceDetector } from '../core/engine/detect.ts';
 import { EngineError } from '../core/engine/errors.ts';
 import { encodeRaster } from '../core/engine/image.ts';
-import { restoreAlignedFace, restorePhoto, type RestoredPhoto } from '../core/engine/pipeline.ts';
+import {
+  restoreAlignedFace,
+  restorePhoto,
+  type RestoredAlignedFace,
+  type RestoredPhoto,
+} from '../core/engine/pipeline.ts';
 import type { Restorer } from '../core/engine/restore.ts';
 import { expandInputs, writeNewFile } from '../core/files.ts';
+
+/** Where the CLI writes: the process's stdout and stderr, or a test's stand-ins. */
+export interface Terminal {
+  readonly stdout: { write(text: string): unknown };
+  readonly stderr: { write(text: string): unknown };
+}
 
 export interface RestoreCommand {
   readonly inputs: readonly string[];
@@ -16,6 +27,7 @@ export interface RestoreCommand {
   readonly json: boolean;
   readonly detector: FaceDetector | undefined;
   readonly restorer: Restorer;
+  readonly io: Terminal;
 }
 
 const EXTENSION = { jpeg: '.jpg', png: '.png', webp: '.webp', tiff: '.tif' } as const;
@@ -25,21 +37,37 @@ function round(values: readonly number[], digits = 2): number[] {
   return values.map((v) => Math.round(v * f) / f);
 }
 
-/** One JSON object per input, as `--json` prints it. */
-function report(input: string, output: string, result: RestoredPhoto, encodeMs: number): object {
+/**
+ * One JSON object per input, as `--json` prints it, describing what was written: the output's size, the faces
+ * that were found and pasted (none are looked for in an aligned face), the time of each step that ran.
+ */
+function report(
+  input: string,
+  output: string,
+  result: RestoredPhoto | RestoredAlignedFace,
+  encodeMs: number,
+): object {
+  const faces =
+    'faces' in result
+      ? {
+          faces: result.faces.map((f) => ({
+            box: round(f.box),
+            score: Math.round(f.score * 1e4) / 1e4,
+            landmarks: f.landmarks.map((p) => round(p)),
+          })),
+        }
+      : {};
+  const warnings = 'warnings' in result && result.warnings.length > 0 ? { warnings: result.warnings } : {};
   return {
     input,
     output,
-    width: result.photo.pixels.width,
-    height: result.photo.pixels.height,
-    faces: result.faces.map((f) => ({
-      box: round(f.box),
-      score: Math.round(f.score * 1e4) / 1e4,
-      landmarks: f.landmarks.map((p) => round(p)),
-    })),
+    width: result.output.width,
+    height: result.output.height,
+    ...faces,
     ms: Object.fromEntries(
       Object.entries({ ...result.ms, encode: encodeMs }).map(([k, v]) => [k, Math.round(v * 10) / 10]),
     ),
+    ...warnings,
   };
 }
 
@@ -47,7 +75,8 @@ function reason(error: unknown): string {
   if (error instanceof EngineError) return error.message;
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ENOENT') return 'no such file';
-  if (code === 'EISDIR') return 'is a folder with no images';
+  if (code === 'EISDIR')
+    return 'a folder with no photos in it (looked for .jpg, .png, .webp, .tif and .gif files)';
   if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
   return error instanceof Error ? (error.message.split('\n')[0] ?? 'failed') : String(error);
 }
@@ -66,21 +95,28 @@ export async function runRestore(command: RestoreCommand): Promise<number> {
             upscale: command.upscale,
           });
       const t = performance.now();
-      const encoded = await encodeRaster(result.output, { format: result.photo.format });
+      const encoded = await encodeRaster(result.output, result.photo.encoding);
       const stem = path.basename(input, path.extname(input));
-      const output = await writeNewFile(command.outDir, stem, EXTENSION[result.photo.format], encoded);
-      const encodeMs = Math.round((performance.now() - t) * 10) / 10;
+      const output = await writeNewFile(
+        command.outDir,
+        stem,
+        EXTENSION[result.photo.encoding.format],
+        encoded,
+      );
+      const encodeMs = performance.now() - t;
+      if ('warnings' in result)
+        for (const warning of result.warnings) command.io.stderr.write(`${input}: warning: ${warning}\n`);
       if (command.json) {
-        process.stdout.write(`${JSON.stringify(report(input, output, result, encodeMs))}\n`);
+        command.io.stdout.write(`${JSON.stringify(report(input, output, result, encodeMs))}\n`);
       } else {
-        const faces = command.aligned ? 'aligned face' : `${result.faces.length} face(s)`;
-        process.stdout.write(`${input} → ${output} (${faces})\n`);
+        const faces = 'faces' in result ? `${result.faces.length} face(s)` : 'aligned face';
+        command.io.stdout.write(`${input} → ${output} (${faces})\n`);
       }
     } catch (error) {
       failed++;
       const message = reason(error);
-      if (command.json) process.stdout.write(`${JSON.stringify({ input, error: message })}\n`);
-      process.stderr.write(`${input}: ${message}\n`);
+      if (command.json) command.io.stdout.write(`${JSON.stringify({ input, error: message })}\n`);
+      command.io.stderr.write(`${input}: ${message}\n`);
     }
   }
   return failed;

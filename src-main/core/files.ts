@@ -2,43 +2,68 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 
-const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff']);
+const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.gif']);
 
 export function isImagePath(file: string): boolean {
   return IMAGE_EXTENSIONS.has(path.extname(file).toLowerCase());
 }
 
-/** Files named on the command line, with folders expanded to the images directly inside them, sorted. */
+/**
+ * Files named on the command line, with folders expanded to the images directly inside them, sorted. Links
+ * are followed; a dangling link stays in the list, like a missing file, so it fails with its own reason. A
+ * folder with no images stays in the list too, so it is reported rather than silently doing nothing.
+ */
 export async function expandInputs(inputs: readonly string[]): Promise<string[]> {
   const files: string[] = [];
   for (const input of inputs) {
     const stat = await fs.stat(input).catch(() => undefined);
-    if (stat?.isDirectory()) {
-      const names = (await fs.readdir(input, { withFileTypes: true }))
-        .filter((e) => e.isFile() && isImagePath(e.name))
-        .map((e) => path.join(input, e.name))
-        .sort();
-      files.push(...names);
-    } else {
+    if (!stat?.isDirectory()) {
       // Missing files stay in the list: they fail one by one with their own reason.
       files.push(input);
+      continue;
     }
+    const images: string[] = [];
+    for (const entry of await fs.readdir(input, { withFileTypes: true })) {
+      if (!isImagePath(entry.name)) continue;
+      const file = path.join(input, entry.name);
+      if (entry.isFile()) images.push(file);
+      else if (entry.isSymbolicLink()) {
+        const target = await fs.stat(file).catch(() => undefined);
+        if (!target || target.isFile()) images.push(file);
+      }
+    }
+    files.push(...(images.length > 0 ? images.sort() : [input]));
   }
   return files;
 }
 
+/** How a file system says it has no hard links: Linux's vfat/exfat (EPERM), SMB and NFS mounts (ENOTSUP,
+ *  EOPNOTSUPP, ENOSYS), Windows on FAT (ERROR_INVALID_FUNCTION, which libuv reports as EISDIR). */
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EISDIR', 'EMLINK', 'EXDEV']);
+
+export interface WriteOptions {
+  /** Creates `target` as a second name of `existing`, failing if `target` exists (fs.link; tests replace it). */
+  readonly link?: (existing: string, target: string) => Promise<void>;
+}
+
 /**
  * Writes `bytes` as `dir/stem.ext`, or `stem-1.ext`, `stem-2.ext`… when that name is taken, and returns the
- * path. Atomic and never clobbering: the bytes go to a temp file first, which is then hard-linked to the
- * first free name (link fails on an existing name, unlike rename), so a crash leaves either nothing or the
- * whole file, and no existing file — an original least of all — is ever replaced.
+ * path. No existing file — an original least of all — is ever replaced, and a crash never leaves part of a
+ * photo under its final name. The bytes go to a temp file first (synced), which then gets its name:
+ * - by a hard link, which fails on an existing name: atomic and never clobbering;
+ * - where the file system has no hard links (FAT/exFAT USB sticks and SD cards, many network shares): by
+ *   creating the name exclusively as an empty placeholder, then renaming the temp file over that placeholder.
+ *   Still never clobbering (only our own placeholder is replaced) and the photo appears whole; a crash between
+ *   the two steps leaves an empty file under the name, never a partial photo.
  */
 export async function writeNewFile(
   dir: string,
   stem: string,
   ext: string,
   bytes: Uint8Array,
+  options: WriteOptions = {},
 ): Promise<string> {
+  const link = options.link ?? fs.link;
   await fs.mkdir(dir, { recursive: true });
   const temp = path.join(dir, `.${stem}.${randomBytes(6).toString('hex')}.partial`);
   const handle = await fs.open(temp, 'wx');
@@ -48,17 +73,36 @@ export async function writeNewFile(
   } finally {
     await handle.close();
   }
+  let linksWork = true;
   try {
     for (let n = 0; ; n++) {
       const target = path.join(dir, `${stem}${n === 0 ? '' : `-${n}`}${ext}`);
-      try {
-        await fs.link(temp, target);
-        return target;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      if (linksWork) {
+        try {
+          await link(temp, target);
+          return target;
+        } catch (error) {
+          const code = (error as NodeJS.ErrnoException).code ?? '';
+          if (code === 'EEXIST') continue;
+          if (!NO_HARD_LINKS.has(code)) throw error;
+          linksWork = false;
+        }
       }
+      if (await claimByRename(temp, target)) return target;
     }
   } finally {
     await fs.rm(temp, { force: true });
   }
+}
+
+/** Reserves `target` with an exclusive create, then renames `temp` over the reservation; false if taken. */
+async function claimByRename(temp: string, target: string): Promise<boolean> {
+  try {
+    await (await fs.open(target, 'wx')).close();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
+  await fs.rename(temp, target);
+  return true;
 }

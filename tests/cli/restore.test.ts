@@ -1,33 +1,29 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import sharp from 'sharp';
-import { runCli, tempDir, type CliRun } from '../support/cli.ts';
+import { runCli, runMain, tempDir, type CliRun } from '../support/cli.ts';
 import { IDENTITY_RESTORER, YUNET, photo } from '../support/paths.ts';
-import { crc32 } from '../support/zip-writer.ts';
+import { pngChunk } from '../support/png.ts';
+import { alignToTemplate, applySimilarity, similarityScale } from '../../src-main/core/engine/align.ts';
+import { decodePhoto } from '../../src-main/core/engine/image.ts';
+import { liveSessionCount } from '../../src-main/core/engine/sessions.ts';
 
 const MODELS = ['--restorer', IDENTITY_RESTORER, '--detector', YUNET];
 
 /** A PNG whose header claims `width`×`height` but holds almost no data. */
 function pngClaiming(width: number, height: number): Buffer {
-  const chunk = (type: string, body: Buffer): Buffer => {
-    const head = Buffer.alloc(8);
-    head.writeUInt32BE(body.length, 0);
-    head.write(type, 4, 'latin1');
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), body])) >>> 0, 0);
-    return Buffer.concat([head, body, crc]);
-  };
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
   ihdr.set([8, 2, 0, 0, 0], 8); // 8-bit RGB
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', Buffer.from([0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01])),
-    chunk('IEND', Buffer.alloc(0)),
+    pngChunk('IHDR', ihdr),
+    pngChunk('IDAT', Buffer.from([0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01])),
+    pngChunk('IEND', Buffer.alloc(0)),
   ]);
 }
 
@@ -64,7 +60,7 @@ describe('heirloom restore (CLI)', () => {
         .toBuffer(),
     };
     for (const [name, bytes] of Object.entries(files)) fs.writeFileSync(path.join(inputs, name), bytes);
-    run = await runCli(['restore', inputs, '--out', out, '--json', ...MODELS]);
+    run = await runMain(['restore', inputs, '--out', out, '--json', ...MODELS]);
     byInput = new Map(jsonLines(run).map((r) => [path.basename(String(r.input)), r]));
   });
 
@@ -108,14 +104,46 @@ describe('heirloom restore (CLI)', () => {
       assert.ok(Math.abs(original.channels[c]!.mean - restored.channels[c]!.mean) < 10);
   });
 
-  test('16-bit, alpha and grayscale photos keep their depth, alpha and single channel', async () => {
-    const deep = await sharp(path.join(out, 'deep.png')).metadata();
-    assert.equal(deep.depth, 'ushort');
-    const rgba = await sharp(path.join(out, 'rgba.png')).metadata();
-    assert.equal(rgba.hasAlpha, true);
-    const gray = await sharp(path.join(out, 'gray.jpg')).metadata();
-    assert.equal(gray.channels, 1);
-  });
+  for (const [name, layout] of [
+    ['deep.png', { depth: 16, channels: 3 }],
+    ['rgba.png', { depth: 8, channels: 4 }],
+    ['gray.jpg', { depth: 8, channels: 1 }],
+  ] as const) {
+    test(`${name} comes back with its depth, layout and pixels`, async () => {
+      const input = await decodePhoto(fs.readFileSync(path.join(inputs, name)));
+      const output = await decodePhoto(fs.readFileSync(path.join(out, name)));
+      assert.deepEqual([output.pixels.depth, output.pixels.channels], [layout.depth, layout.channels]);
+      const faces = byInput.get(name)!.faces as { landmarks: [number, number][] }[];
+      assert.equal(faces.length, 1);
+      const toTemplate = alignToTemplate(faces[0]!.landmarks);
+      const { width, height, channels } = input.pixels;
+      let away = 0;
+      let same = 0;
+      let worst = 0;
+      for (let y = 0; y < height; y++) {
+        for (let x = 0; x < width; x++) {
+          const [u, v] = applySimilarity(toTemplate, x, y);
+          const m = 2 * similarityScale(toTemplate);
+          if (u >= -m && v >= -m && u <= 511 + m && v <= 511 + m) continue;
+          for (let c = 0; c < channels; c++) {
+            const i = (y * width + x) * channels + c;
+            const d = Math.abs(output.pixels.data[i]! - input.pixels.data[i]!);
+            away++;
+            if (d === 0) same++;
+            worst = Math.max(worst, d);
+          }
+        }
+      }
+      assert.ok(away > 1000);
+      // PNG is lossless; the gray JPEG is compressed again with its own tables, which leaves most values as they were.
+      if (name.endsWith('.png')) assert.equal(worst, 0, 'a value away from the face changed');
+      else
+        assert.ok(
+          same / away > 0.9 && worst <= 12,
+          `${((same / away) * 100).toFixed(1)}% unchanged, worst ${worst}`,
+        );
+    });
+  }
 
   test('an EXIF-rotated photo comes out upright, with its face found', async () => {
     const meta = await sharp(path.join(out, 'rotated.jpg')).metadata();
@@ -137,8 +165,8 @@ describe('heirloom restore never loses a file', () => {
     const input = path.join(dir, 'family.jpg');
     fs.copyFileSync(photo('CodeFormer/inputs/whole_imgs/04.jpg'), input);
     const before = fs.readFileSync(input);
-    const first = await runCli(['restore', input, '--out', dir, ...MODELS]);
-    const second = await runCli(['restore', input, '--out', dir, ...MODELS]);
+    const first = await runMain(['restore', input, '--out', dir, ...MODELS]);
+    const second = await runMain(['restore', input, '--out', dir, ...MODELS]);
     assert.equal(first.code, 0, first.stderr);
     assert.equal(second.code, 0, second.stderr);
     assert.deepEqual(fs.readFileSync(input), before);
@@ -148,7 +176,7 @@ describe('heirloom restore never loses a file', () => {
   test('--aligned restores a 512×512 face as it is: no detection, no paste-back', async () => {
     const out = tempDir();
     const face = photo('CodeFormer/inputs/cropped_faces/0143.png');
-    const run = await runCli([
+    const run = await runMain([
       'restore',
       face,
       '--aligned',
@@ -160,17 +188,33 @@ describe('heirloom restore never loses a file', () => {
     ]);
     assert.equal(run.code, 0, run.stderr);
     const [line] = jsonLines(run);
-    assert.deepEqual(line!.faces, []);
+    assert.deepEqual(
+      [line!.width, line!.height, line!.faces],
+      [512, 512, undefined],
+      'no faces are looked for',
+    );
+    assert.deepEqual(
+      Object.keys(line!.ms as object),
+      ['decode', 'restore', 'encode'],
+      'only the steps that ran',
+    );
     const restored = await sharp(path.join(out, '0143.png')).raw().toBuffer();
     const original = await sharp(face).removeAlpha().raw().toBuffer();
     assert.deepEqual(restored, original, 'identity restorer must give the face back exactly');
   });
 
-  test('usage errors exit 2 and say what is wrong', async () => {
+  test('usage errors exit 2 and say in one line what is wrong, and where the help is', async () => {
     const cases: [string[], RegExp][] = [
       [['restore', '--out', tempDir(), ...MODELS], /at least one file or folder/],
       [['restore', photo('CodeFormer/inputs/whole_imgs/04.jpg'), ...MODELS], /needs --out/],
-      [['restore', 'x.jpg', '--out', tempDir(), '--w', '2', ...MODELS], /--w must be between 0 and 1/],
+      [
+        ['restore', 'x.jpg', '--out', tempDir(), '--w', '2', ...MODELS],
+        /--w must be between 0 and 1, got 2$/m,
+      ],
+      [
+        ['restore', 'x.jpg', '--out', tempDir(), '--w', '-1', ...MODELS],
+        /--w must be between 0 and 1, got -1$/m,
+      ],
       [
         ['restore', 'x.jpg', '--out', tempDir(), '--upscale', '1.5', ...MODELS],
         /--upscale must be an integer/,
@@ -179,19 +223,207 @@ describe('heirloom restore never loses a file', () => {
         ['restore', 'x.jpg', '--out', tempDir(), '--restorer', '/nonexistent.onnx'],
         /restorer model not found/,
       ],
-      [['restore', 'x.jpg', '--out', tempDir(), '--bogus'], /Unknown option '--bogus'/],
+      [['restore', 'x.jpg', '--out', tempDir(), '--bogus'], /Unknown option '--bogus'$/m],
       [['frobnicate'], /unknown command "frobnicate"/],
     ];
     for (const [args, message] of cases) {
-      const run = await runCli(args);
+      const run = await runMain(args);
       assert.equal(run.code, 2, `${args.join(' ')}: ${run.stderr}`);
-      assert.match(run.stderr, message);
+      const lines = run.stderr.trim().split('\n');
+      assert.equal(lines.length, 2, run.stderr);
+      assert.match(lines[0]!, message);
+      assert.match(lines[1]!, /run 'heirloom (restore )?--help' for usage/);
     }
+  });
+
+  test('restore --help shows the options and exits 0', async () => {
+    const run = await runMain(['restore', '--help']);
+    assert.equal(run.code, 0);
+    assert.match(run.stdout, /^Usage: heirloom restore/);
+    for (const option of ['--out', '--w', '--restorer', '--detector', '--aligned', '--upscale', '--json']) {
+      assert.ok(run.stdout.includes(option), option);
+    }
+  });
+
+  test('--out naming a file is refused before any photo is touched', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'results.txt');
+    fs.writeFileSync(file, 'keep me');
+    const run = await runMain([
+      'restore',
+      photo('CodeFormer/inputs/whole_imgs/04.jpg'),
+      '--out',
+      file,
+      ...MODELS,
+    ]);
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, /--out .*results\.txt is a file; name a folder/);
+    assert.equal(run.stdout, '');
+    assert.equal(fs.readFileSync(file, 'utf8'), 'keep me');
+  });
+
+  test('a folder with no photos is reported as a failed input, also in --json', async () => {
+    const empty = tempDir();
+    fs.writeFileSync(path.join(empty, 'notes.txt'), 'not a photo');
+    const run = await runMain(['restore', empty, '--out', tempDir(), '--json', ...MODELS]);
+    assert.equal(run.code, 1);
+    assert.deepEqual(jsonLines(run), [
+      {
+        input: empty,
+        error: 'a folder with no photos in it (looked for .jpg, .png, .webp, .tif and .gif files)',
+      },
+    ]);
+    assert.match(run.stderr, /a folder with no photos in it/);
+  });
+
+  test('--json under --upscale reports the size that was written', async () => {
+    const out = tempDir();
+    const run = await runMain([
+      'restore',
+      photo('CodeFormer/inputs/whole_imgs/05.jpg'),
+      '--out',
+      out,
+      '--upscale',
+      '2',
+      '--json',
+      ...MODELS,
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    const [line] = jsonLines(run);
+    assert.deepEqual([line!.width, line!.height], [382, 528]);
+    const written = await sharp(String(line!.output)).metadata();
+    assert.deepEqual([written.width, written.height], [382, 528]);
+  });
+
+  test('--aligned on a photo that is not square warns that it was stretched', async () => {
+    const out = tempDir();
+    const run = await runMain([
+      'restore',
+      photo('CodeFormer/inputs/whole_imgs/05.jpg'), // 191×264
+      '--aligned',
+      '--out',
+      out,
+      '--json',
+      '--restorer',
+      IDENTITY_RESTORER,
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(
+      run.stderr,
+      /05\.jpg: warning: the face is 191×264, not square: it was stretched to 512×512/,
+    );
+    assert.deepEqual(jsonLines(run)[0]!.warnings, [
+      'the face is 191×264, not square: it was stretched to 512×512',
+    ]);
+  });
+
+  test('the heirloom command prints nothing but the JSON lines on stdout', async () => {
+    const run = await runCli([
+      'restore',
+      photo('CodeFormer/inputs/whole_imgs/04.jpg'),
+      '--out',
+      tempDir(),
+      '--json',
+      ...MODELS,
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    const lines = run.stdout.trim().split('\n');
+    assert.equal(lines.length, 1);
+    assert.equal((JSON.parse(lines[0]!) as { faces: unknown[] }).faces.length, 1);
+  });
+
+  test('a JPEG comes back compressed as it was: away from the faces almost every value is unchanged', async () => {
+    const out = tempDir();
+    const source = photo('CodeFormer/inputs/whole_imgs/03.jpg'); // quality 80, 4:2:0
+    const run = await runMain(['restore', source, '--out', out, '--json', ...MODELS]);
+    assert.equal(run.code, 0, run.stderr);
+    const [line] = jsonLines(run);
+    const faces = (line!.faces as { landmarks: [number, number][] }[]).map((f) =>
+      alignToTemplate(f.landmarks),
+    );
+    const input = await decodePhoto(fs.readFileSync(source));
+    const output = await decodePhoto(fs.readFileSync(String(line!.output)));
+    assert.equal((await sharp(String(line!.output)).metadata()).chromaSubsampling, '4:2:0');
+    const { width, height } = input.pixels;
+    let away = 0;
+    let same = 0;
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        const near = faces.some((t) => {
+          const [u, v] = applySimilarity(t, x, y);
+          const m = 16 * similarityScale(t); // JPEG blocks near a face change with it
+          return u >= -m && v >= -m && u <= 511 + m && v <= 511 + m;
+        });
+        if (near) continue;
+        for (let c = 0; c < 3; c++) {
+          away++;
+          if (output.pixels.data[(y * width + x) * 3 + c] === input.pixels.data[(y * width + x) * 3 + c])
+            same++;
+        }
+      }
+    }
+    assert.ok(away > 50_000);
+    assert.ok(
+      same / away >= 0.97,
+      `${((same / away) * 100).toFixed(1)}% of the values away from the faces unchanged`,
+    );
+  });
+
+  test('on a file system without hard links (FAT, exFAT, many shares) the photo is still written, whole', async () => {
+    // link() refused for the whole CLI process, as vfat refuses it (EPERM), through a preloaded libc shim.
+    const dir = tempDir();
+    const shim = path.join(dir, 'no-hard-links.so');
+    fs.writeFileSync(
+      path.join(dir, 'shim.c'),
+      '#include <errno.h>\nint link(const char *a, const char *b) { errno = EPERM; return -1; }\n' +
+        'int linkat(int d, const char *a, int e, const char *b, int f) { errno = EPERM; return -1; }\n',
+    );
+    execFileSync('cc', ['-shared', '-fPIC', '-o', shim, path.join(dir, 'shim.c')]);
+    const out = tempDir();
+    fs.writeFileSync(path.join(out, '04.jpg'), 'an earlier file of the same name');
+    const source = photo('CodeFormer/inputs/whole_imgs/04.jpg');
+    const run = await runCli(['restore', source, '--out', out, ...MODELS], { LD_PRELOAD: shim });
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(fs.readdirSync(out).sort(), ['04-1.jpg', '04.jpg']);
+    assert.equal(fs.readFileSync(path.join(out, '04.jpg'), 'utf8'), 'an earlier file of the same name');
+    const written = await decodePhoto(fs.readFileSync(path.join(out, '04-1.jpg')));
+    assert.deepEqual([written.pixels.width, written.pixels.height], [225, 225]);
+  });
+
+  test('a model that fails to open stops the command and leaves no other model open', async () => {
+    const before = liveSessionCount();
+    const photo04 = photo('CodeFormer/inputs/whole_imgs/04.jpg');
+    // The detector is not YuNet (the restorer would open); then the restorer is not one (the detector opened).
+    const badDetector = await runMain([
+      'restore',
+      photo04,
+      '--out',
+      tempDir(),
+      '--restorer',
+      IDENTITY_RESTORER,
+      '--detector',
+      IDENTITY_RESTORER,
+    ]);
+    assert.equal(badDetector.code, 2);
+    assert.match(badDetector.stderr, /is not a YuNet face detector/);
+    const badRestorer = await runMain([
+      'restore',
+      photo04,
+      '--out',
+      tempDir(),
+      '--restorer',
+      YUNET,
+      '--detector',
+      YUNET,
+    ]);
+    assert.equal(badRestorer.code, 2);
+    assert.match(badRestorer.stderr, /is not a face restorer/);
+    assert.equal(liveSessionCount(), before);
   });
 
   test('a missing input fails alone with its reason; exit 1', async () => {
     const out = tempDir();
-    const run = await runCli([
+    const run = await runMain([
       'restore',
       '/nonexistent/photo.jpg',
       photo('CodeFormer/inputs/whole_imgs/04.jpg'),
