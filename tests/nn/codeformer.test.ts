@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import ort from 'onnxruntime-node';
-import sharp from 'sharp';
 import {
   PRESETS,
   buildPartA,
@@ -15,66 +13,18 @@ import {
   expectedStateDict,
   validateStateDict,
 } from '../../src-main/core/nn/codeformer.ts';
-import type { CodeFormerConfig, TensorInfo, WeightSource } from '../../src-main/core/nn/codeformer.ts';
-import type { ExternalRef } from '../../src-main/core/nn/onnx/graph.ts';
-import { seededStateDict, seededTensor, tinyConfig, writeSeededWeights } from '../support/seeded-weights.ts';
+import type { CodeFormerConfig, TensorInfo } from '../../src-main/core/nn/codeformer.ts';
+import { assertClose, runModel, sourceOf } from '../support/graph-runs.ts';
+import { SHARED } from '../support/paths.ts';
+import { seededStateDict, seededTensor, tinyConfig } from '../support/seeded-weights.ts';
 
-const SHARED = path.resolve(import.meta.dirname, '../../../shared');
+// The graphs' parity with the official implementation at full size: codeformer.full.test.ts (npm run
+// test:full); npm test's one full-size check is tests/cli/codeformer-parity.test.ts.
+
 const FIXTURES = path.join(SHARED, 'fixtures/codeformer');
-const FACE = path.join(SHARED, 'photos/CodeFormer/inputs/cropped_faces/0143.png');
-
-const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
-  graphOptimizationLevel: 'all',
-  intraOpNumThreads: 2,
-  interOpNumThreads: 1,
-};
 
 function readFixture(name: string): Buffer {
   return fs.readFileSync(path.join(FIXTURES, name));
-}
-
-function float32Fixture(name: string): Float32Array {
-  const bytes = readFixture(name);
-  return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
-}
-
-function maxAbsDiff(actual: ort.Tensor | undefined, expected: Float32Array): number {
-  const data = actual?.data as Float32Array;
-  assert.equal(data.length, expected.length);
-  let max = 0;
-  for (let i = 0; i < data.length; i++)
-    max = Math.max(max, Math.abs((data[i] as number) - (expected[i] as number)));
-  return max;
-}
-
-/** The fixture's preprocessing: RGB uint8 → /255 → (v − 0.5)/0.5 → NCHW float32. */
-async function loadFace(): Promise<ort.Tensor> {
-  const { data, info } = await sharp(FACE).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  const plane = info.width * info.height;
-  const image = new Float32Array(3 * plane);
-  for (let i = 0; i < plane; i++) {
-    for (let c = 0; c < 3; c++) image[c * plane + i] = ((data[i * 3 + c] as number) / 255 - 0.5) / 0.5;
-  }
-  return new ort.Tensor('float32', image, [1, 3, info.height, info.width]);
-}
-
-function sourceOf(tensors: ReadonlyMap<string, ExternalRef | Float32Array>): WeightSource {
-  return (key) => {
-    const tensor = tensors.get(key);
-    if (!tensor) throw new Error(`no weights for ${key}`);
-    return tensor;
-  };
-}
-
-/** Fails with the measured difference in the message. */
-function assertClose(
-  actual: ort.Tensor | undefined,
-  expected: Float32Array,
-  tolerance: number,
-  what: string,
-) {
-  const diff = maxAbsDiff(actual, expected);
-  assert.ok(diff <= tolerance, `${what}: max abs difference ${diff} > ${tolerance}`);
 }
 
 function infoMap(config: CodeFormerConfig): Map<string, TensorInfo> {
@@ -178,18 +128,6 @@ describe('detectVariant', () => {
   });
 });
 
-async function runModel(model: string | Uint8Array, feeds: Record<string, ort.Tensor>) {
-  const session =
-    typeof model === 'string'
-      ? await ort.InferenceSession.create(model, SESSION_OPTIONS)
-      : await ort.InferenceSession.create(model, SESSION_OPTIONS);
-  try {
-    return await session.run(feeds);
-  } finally {
-    await session.release();
-  }
-}
-
 describe('a tiny configuration', () => {
   const tiny = tinyConfig(['32', '256']);
   const weights = sourceOf(new Map([...seededStateDict(tiny, 7)].map(([key, { data }]) => [key, data])));
@@ -253,62 +191,5 @@ describe('a tiny configuration without AdaIN (as the inpainting model runs)', ()
         assert.equal(values[c * 256 + token], codebook[Number(codes[token]) * config.embedDim + c]);
       }
     }
-  });
-});
-
-describe('parity with the official implementation (restoration, seed 1)', () => {
-  const config = PRESETS.restoration;
-  let dir: string;
-  let face: ort.Tensor;
-  let partA: ort.InferenceSession.OnnxValueMapType;
-  const half = new ort.Tensor('float32', Float32Array.of(0.5), [1]);
-
-  let weights: WeightSource;
-
-  /** The models reference the weights file beside them, as the conversion of a checkpoint does. */
-  function writeModel(name: string, build: (c: CodeFormerConfig, w: WeightSource) => Uint8Array): string {
-    const file = path.join(dir, `${name}.onnx`);
-    fs.writeFileSync(file, build(config, weights));
-    return file;
-  }
-
-  before(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'codeformer-parity-'));
-    weights = sourceOf(writeSeededWeights(config, 1, path.join(dir, 'codeformer.weights')));
-    face = await loadFace();
-    partA = await runModel(writeModel('part_a', buildPartA), { image: face });
-  });
-  after(() => {
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-
-  it('part A reproduces lq_feat and the logits within 1e-4', () => {
-    assertClose(partA.lq_feat, float32Fixture('dev_lq_feat.f32'), 1e-4, 'lq_feat');
-    assertClose(partA.logits, float32Fixture('dev_logits.f32'), 1e-4, 'logits');
-  });
-
-  it('part A chooses the same 256 codes', () => {
-    const bytes = readFixture('dev_indices.i32');
-    const expected = new Int32Array(bytes.buffer, bytes.byteOffset, 256);
-    assert.deepEqual([...(partA.indices?.data as BigInt64Array)].map(Number), [...expected]);
-  });
-
-  it('part A then part B reproduce the w = 0.5 output within 1e-3', async () => {
-    const { feat, skip32, skip64, skip128, skip256 } = partA;
-    assert.ok(feat && skip32 && skip64 && skip128 && skip256);
-    const feeds = { feat, skip32, skip64, skip128, skip256, fidelity: half };
-    const { image } = await runModel(writeModel('part_b', buildPartB), feeds);
-    assertClose(image, float32Fixture('dev_output_w0.5.f32'), 1e-3, 'output at w = 0.5');
-  });
-
-  it('the no-CFT graph reproduces the w = 0 output within 1e-3', async () => {
-    assert.ok(partA.feat);
-    const { image } = await runModel(writeModel('part_b_no_cft', buildPartBNoCft), { feat: partA.feat });
-    assertClose(image, float32Fixture('dev_output_w0.0.f32'), 1e-3, 'output at w = 0');
-  });
-
-  it('the whole graph reproduces the w = 0.5 output within 1e-3', async () => {
-    const { restored } = await runModel(writeModel('whole', buildWhole), { image: face, fidelity: half });
-    assertClose(restored, float32Fixture('dev_output_w0.5.f32'), 1e-3, 'output at w = 0.5');
   });
 });

@@ -1,29 +1,19 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import ort from 'onnxruntime-node';
 import { GraphBuilder } from '../../src-main/core/nn/onnx/graph.ts';
 import { DataLocation, decodeModel } from '../../src-main/core/nn/onnx/proto.ts';
+import { runModel } from '../support/graph-runs.ts';
+import { tempDir } from '../support/temp.ts';
 
-let dir: string;
-before(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-graph-'));
-});
-after(() => {
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+const dir = tempDir('onnx-graph-');
 
 async function run(model: Uint8Array, feeds: Record<string, ort.Tensor>) {
   const file = path.join(dir, `model-${Math.random().toString(36).slice(2)}.onnx`);
   fs.writeFileSync(file, model);
-  const session = await ort.InferenceSession.create(file, { graphOptimizationLevel: 'all' });
-  try {
-    return await session.run(feeds);
-  } finally {
-    await session.release();
-  }
+  return runModel(file, feeds);
 }
 
 /** A 3×3 box filter (an external initializer at a nonzero offset) plus an inline bias, then + 10. */

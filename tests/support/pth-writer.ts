@@ -1,8 +1,7 @@
 // Writes checkpoints the way torch.save (zip format, pickle protocol 2) lays them out, for tests that need an
 // official-format `.pth` with weights of their own: {'params_ema': OrderedDict(key → float32 tensor), 'iter': n}.
 // Entries are stored uncompressed and 64-byte aligned, as PyTorch writes them.
-import fs from 'node:fs';
-import { writeZip } from './zip-writer.ts';
+import { writeZipFile } from './zip-writer.ts';
 
 export interface PthTensor {
   readonly shape: readonly number[];
@@ -85,5 +84,5 @@ export function writePth(file: string, tensors: ReadonlyMap<string, PthTensor>, 
     { name: 'archive/byteorder', data: Buffer.from('little') },
     { name: 'archive/version', data: Buffer.from('3\n') },
   ];
-  fs.writeFileSync(file, writeZip(entries, { align: 64 }));
+  writeZipFile(file, entries, { align: 64 });
 }

@@ -7,22 +7,7 @@ import type { CodeFormerConfig } from '../../src-main/core/nn/codeformer/config.
 import type { ExternalRef } from '../../src-main/core/nn/onnx/graph.ts';
 import { writeWeightsFile } from '../../src-main/core/models/convert.ts';
 
-/**
- * A small CodeFormer: the official structure (same blocks, 512×512 input, 16×16 latent) at narrow widths, so
- * graphs build and run in milliseconds. `connectList` picks its CFT blocks.
- */
-export function tinyConfig(connectList: CodeFormerConfig['connectList']): CodeFormerConfig {
-  return {
-    codebookSize: 64,
-    embedDim: 32,
-    dimEmbd: 64,
-    nHead: 2,
-    nLayers: 2,
-    channels: [32, 32, 32, 32, 32, 64],
-    connectList,
-    adain: true,
-  };
-}
+export { TINY_PRESETS, tinyConfig } from './tiny-config.ts';
 
 export interface SeededTensor {
   readonly shape: readonly number[];
@@ -41,26 +26,34 @@ function rank1Rule(key: string): [offset: number, scale: number] {
   throw new Error(`no seeded-weight rule for rank-1 tensor ${key}`);
 }
 
+/** The README's hash of element `i`, as a double in [−1, 1) (wrapping uint32 arithmetic via Math.imul). */
+function uniform(base: number, i: number): number {
+  let x = (base + Math.imul(i, 0xc2b2ae3d)) | 0;
+  x ^= x >>> 16;
+  x = Math.imul(x, 0x85ebca6b);
+  x ^= x >>> 13;
+  x = Math.imul(x, 0xc2b2ae35);
+  x ^= x >>> 16;
+  return 2 * ((x >>> 0) / TWO_POW_32) - 1;
+}
+
 /**
- * Tensor number `t` of the state dict. The hash runs on wrapping uint32 arithmetic (Math.imul); the value is
- * computed in double precision and rounded once to float32 by the typed-array store.
+ * Tensor number `t` of the state dict. The value is computed in double precision and rounded once to float32
+ * by the typed-array store. One loop per rule, with no branch inside, is 2 to 3 times faster than one loop
+ * that picks the rule per value (a 512×512×3×3 tensor: 37 → 11 ms); the full size has 94 M values.
  */
 export function seededTensor(seed: number, t: number, key: string, shape: readonly number[]): Float32Array {
   const count = shape.reduce((n, d) => n * d, 1);
   const out = new Float32Array(count);
   const base = (Math.imul(seed, 0x9e3779b1) + Math.imul(t, 0x85ebca77)) | 0;
-  // rank >= 2: v / sqrt(fan-in); rank 1: 1 + 0.1·v for weights, 0.05·v for biases.
-  const rootFanIn = shape.length >= 2 ? Math.sqrt(count / (shape[0] as number)) : 0;
-  const [offset, scale] = rootFanIn > 0 ? [0, 0] : rank1Rule(key);
-  for (let i = 0; i < count; i++) {
-    let x = (base + Math.imul(i, 0xc2b2ae3d)) | 0;
-    x ^= x >>> 16;
-    x = Math.imul(x, 0x85ebca6b);
-    x ^= x >>> 13;
-    x = Math.imul(x, 0xc2b2ae35);
-    x ^= x >>> 16;
-    const v = 2 * ((x >>> 0) / TWO_POW_32) - 1;
-    out[i] = rootFanIn > 0 ? v / rootFanIn : offset + scale * v;
+  if (shape.length >= 2) {
+    // rank >= 2: v / sqrt(fan-in).
+    const rootFanIn = Math.sqrt(count / (shape[0] as number));
+    for (let i = 0; i < count; i++) out[i] = uniform(base, i) / rootFanIn;
+  } else {
+    // rank 1: 1 + 0.1·v for weights, 0.05·v for biases.
+    const [offset, scale] = rank1Rule(key);
+    for (let i = 0; i < count; i++) out[i] = offset + scale * uniform(base, i);
   }
   return out;
 }
