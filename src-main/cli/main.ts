@@ -71,8 +71,10 @@ function parse<T extends Options>(argv: readonly string[], options: T, command: 
     return parseArgs({ args, options, allowPositionals: true });
   } catch (error) {
     if (error instanceof TypeError && 'code' in error) {
-      // Node's messages go on to explain '--' tricks; the first sentence is the reason.
-      throw new UsageError(error.message.split('. ')[0]!.replace(/\.$/, ''), command);
+      // Node's messages go on to explain '--' tricks over several lines; say the reason in our words.
+      const missing = /^Option '(-\S+)[^']*' argument (?:is ambiguous|missing)/.exec(error.message);
+      const reason = missing ? `${missing[1]} needs a value` : error.message.split(/\.(?:\s|$)/)[0]!;
+      throw new UsageError(reason, command);
     }
     throw error;
   }

@@ -10,7 +10,7 @@ import {
   type RestoredPhoto,
 } from '../core/engine/pipeline.ts';
 import type { Restorer } from '../core/engine/restore.ts';
-import { expandInputs, writeNewFile } from '../core/files.ts';
+import { expandInputs, noPhotosIn, writeNewFile } from '../core/files.ts';
 
 /** Where the CLI writes: the process's stdout and stderr, or a test's stand-ins. */
 export interface Terminal {
@@ -71,12 +71,12 @@ function report(
   };
 }
 
-function reason(error: unknown): string {
+async function reason(error: unknown, input: string): Promise<string> {
   if (error instanceof EngineError) return error.message;
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ENOENT') return 'no such file';
-  if (code === 'EISDIR')
-    return 'a folder with no photos in it (looked for .jpg, .png, .webp, .tif and .gif files)';
+  // expandInputs keeps a folder without photos in the list, where reading it as a photo says EISDIR.
+  if (code === 'EISDIR') return noPhotosIn(input);
   if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
   return error instanceof Error ? (error.message.split('\n')[0] ?? 'failed') : String(error);
 }
@@ -114,7 +114,7 @@ export async function runRestore(command: RestoreCommand): Promise<number> {
       }
     } catch (error) {
       failed++;
-      const message = reason(error);
+      const message = await reason(error, input);
       if (command.json) command.io.stdout.write(`${JSON.stringify({ input, error: message })}\n`);
       command.io.stderr.write(`${input}: ${message}\n`);
     }

@@ -32,9 +32,24 @@ export async function expandInputs(inputs: readonly string[]): Promise<string[]>
         if (!target || target.isFile()) images.push(file);
       }
     }
-    files.push(...(images.length > 0 ? images.sort() : [input]));
+    // One push per file: spreading a folder of a few hundred thousand scans into push() overflows the stack.
+    if (images.length === 0) files.push(input);
+    for (const image of images.sort()) files.push(image);
   }
   return files;
+}
+
+/**
+ * Why a folder gave no photos, in one line: what was looked for, and the subfolders, which are not read (a
+ * user who names an album's parent folder finds out why nothing happened).
+ */
+export async function noPhotosIn(folder: string): Promise<string> {
+  const entries = await fs.readdir(folder, { withFileTypes: true }).catch(() => []);
+  const subfolders = entries.filter((e) => e.isDirectory()).length;
+  const looked = `looked for ${[...IMAGE_EXTENSIONS].join(' ')} files`;
+  return subfolders === 0
+    ? `a folder with no photos in it (${looked})`
+    : `a folder with no photos in it (${looked}; its ${subfolders} subfolder${subfolders === 1 ? ' is' : 's are'} not read: name ${subfolders === 1 ? 'it' : 'them'})`;
 }
 
 /** How a file system says it has no hard links: Linux's vfat/exfat (EPERM), SMB and NFS mounts (ENOTSUP,

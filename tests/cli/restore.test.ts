@@ -224,6 +224,8 @@ describe('heirloom restore never loses a file', () => {
         /restorer model not found/,
       ],
       [['restore', 'x.jpg', '--out', tempDir(), '--bogus'], /Unknown option '--bogus'$/m],
+      [['restore', 'x.jpg', '--w', '--out', tempDir()], /--w needs a value$/m],
+      [['restore', 'x.jpg', '--out', tempDir(), '--w'], /--w needs a value$/m],
       [['frobnicate'], /unknown command "frobnicate"/],
     ];
     for (const [args, message] of cases) {
@@ -270,10 +272,22 @@ describe('heirloom restore never loses a file', () => {
     assert.deepEqual(jsonLines(run), [
       {
         input: empty,
-        error: 'a folder with no photos in it (looked for .jpg, .png, .webp, .tif and .gif files)',
+        error: 'a folder with no photos in it (looked for .jpg .jpeg .png .webp .tif .tiff .gif files)',
       },
     ]);
     assert.match(run.stderr, /a folder with no photos in it/);
+  });
+
+  test('a folder holding only subfolders says that they are not read', async () => {
+    const album = tempDir();
+    fs.mkdirSync(path.join(album, '1950s'));
+    fs.mkdirSync(path.join(album, '1960s'));
+    const run = await runMain(['restore', album, '--out', tempDir(), ...MODELS]);
+    assert.equal(run.code, 1);
+    assert.match(
+      run.stderr,
+      /a folder with no photos in it \(.*; its 2 subfolders are not read: name them\)$/m,
+    );
   });
 
   test('--json under --upscale reports the size that was written', async () => {

@@ -1,4 +1,4 @@
-import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
+import sharp, { type Metadata, type OutputInfo } from 'sharp';
 import { EngineError } from './errors.ts';
 import { convertRgb16ToSrgb, isMatrixProfile } from './icc.ts';
 import { jpegQuantTables, qualityFor } from './jpeg.ts';
@@ -250,20 +250,14 @@ export interface EncodeOptions {
   readonly lossless?: boolean;
 }
 
-/** A sharp pipeline over a raster's pixels, told their colour space (raw input has none of its own). */
-export function rasterPipeline(raster: Raster): Sharp {
-  const { width, height, channels, depth } = raster;
-  // The depth comes from the array type: sharp ignores raw.depth for input and reads a Uint16Array as 16-bit.
-  const space = channels <= 2 ? (depth === 16 ? 'grey16' : 'b-w') : depth === 16 ? 'rgb16' : 'srgb';
-  // Working in the raster's own space too keeps a resize from converting 16-bit values through sRGB.
-  return sharp(raster.data, { raw: { width, height, channels } })
-    .pipelineColourspace(space)
-    .toColourspace(space);
-}
-
 /** Encodes a raster in its own depth (PNG and TIFF hold 16 bits; JPEG and WebP get 8) and channel layout. */
 export async function encodeRaster(raster: Raster, options: EncodeOptions): Promise<Buffer> {
-  const image = rasterPipeline(raster);
+  const { width, height, channels, depth } = raster;
+  // The depth comes from the array type: sharp ignores raw.depth for input and reads a Uint16Array as 16-bit.
+  // Raw input has no colour space of its own: say which, or sharp writes gray as RGB.
+  const image = sharp(raster.data, { raw: { width, height, channels } }).toColourspace(
+    channels <= 2 ? (depth === 16 ? 'grey16' : 'b-w') : depth === 16 ? 'rgb16' : 'srgb',
+  );
   const quality = options.quality ?? 95;
   switch (options.format) {
     case 'jpeg':

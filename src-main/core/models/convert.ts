@@ -90,12 +90,6 @@ function refuseUnusableOutput(outDir: string): void {
   if (!usable) throw new ConversionError(`${outDir} already exists and is not an empty folder`);
 }
 
-/**
- * Converts an official CodeFormer checkpoint (restoration, colorization or inpainting) into `outDir`: the
- * state dict is checked key by key and shape by shape before anything is built, then the weights are written
- * once and the graphs reference them. The folder appears whole or not at all: everything is written into a
- * temporary sibling that is renamed into place at the end.
- */
 export interface ConvertOptions {
   /** The checkpoint's sha256, when the caller has hashed it already: a 376 MB file need not be hashed twice. */
   readonly sha256?: string;
@@ -103,6 +97,12 @@ export interface ConvertOptions {
   readonly variants?: readonly CodeFormerVariant[];
 }
 
+/**
+ * Converts an official CodeFormer checkpoint (restoration, colorization or inpainting) into `outDir`: the
+ * state dict is checked key by key and shape by shape before anything is built, then the weights are written
+ * once and the graphs reference them. The folder appears whole or not at all: everything is written into a
+ * temporary sibling that is renamed into place at the end.
+ */
 export function convertCheckpoint(
   checkpoint: string,
   outDir: string,
