@@ -1,0 +1,28 @@
+import type { JobState } from './dto.ts';
+
+/** Events the core emits; hosts forward them (an event stream over HTTP, a channel over IPC). */
+export interface Events {
+  /** A job moved on: `current` is the photo it works on now. */
+  'job.progress': {
+    jobId: number;
+    done: number;
+    total: number;
+    failed: number;
+    current: string | null;
+    etaSeconds: number | null;
+  };
+  /** A job changed state (started, finished, failed, cancelled, interrupted). */
+  'job.state': { jobId: number; state: JobState; error: string | null };
+  /** A photo's faces or state changed (after detection, or a check of the originals). */
+  'photo.updated': { photoId: number; albumId: number };
+  /** The engine process stopped unexpectedly and was started again. */
+  'engine.restarted': { reason: string };
+}
+
+export type EventName = keyof Events;
+export const EVENT_NAMES: readonly EventName[] = ['job.progress', 'job.state', 'photo.updated', 'engine.restarted'];
+
+export interface EventMessage<E extends EventName = EventName> {
+  readonly event: E;
+  readonly data: Events[E];
+}

@@ -1,0 +1,144 @@
+import { z } from 'zod';
+import type {
+  Album,
+  AppInfo,
+  ExportRecord,
+  Face,
+  Job,
+  Photo,
+  Preview,
+  Settings,
+} from './dto.ts';
+
+/**
+ * THE table of routes: name → input schema (checked at runtime by every transport) → output type. Electron IPC
+ * and HTTP are both derived from it (ARCHITECTURE.md rule 2).
+ */
+
+const id = z.number().int().positive();
+const fidelity = z.number().min(0).max(1);
+const name = z.string().trim().min(1, 'must not be empty').max(200);
+/** An absolute path the user picked (file dialog, folder browser, command line). */
+const userPath = z
+  .string()
+  .min(1)
+  .max(4096)
+  .refine((p) => !p.includes('\0'), 'must not contain NUL');
+const format = z.enum(['original', 'jpeg', 'png', 'webp', 'tiff']);
+const pattern = z
+  .string()
+  .trim()
+  .min(1)
+  .max(200)
+  .refine((p) => !/[/\\\0]/.test(p), 'must not contain / or \\')
+  .refine((p) => /\{name\}|\{album\}/.test(p), 'must contain {name} or {album}');
+const box = z
+  .tuple([z.number(), z.number(), z.number().positive(), z.number().positive()])
+  .refine((b) => b.every(Number.isFinite), 'must be finite numbers');
+
+const albumDefaults = z
+  .object({
+    fidelity,
+    format,
+    pattern,
+    folder: userPath.nullable(),
+    quality: z.number().int().min(1).max(100).nullable(),
+    provenance: z.boolean(),
+  })
+  .partial()
+  .strict();
+
+/** One route: its input schema, and its output type (a type only: outputs are ours, not checked at runtime). */
+export interface Route<I extends z.ZodType, O> {
+  readonly input: I;
+  readonly output?: O;
+}
+function route<O>() {
+  return <I extends z.ZodType>(input: I): Route<I, O> => ({ input });
+}
+const empty = z.object({}).strict();
+
+export const routes = {
+  'app.info': route<AppInfo>()(empty),
+
+  'album.create': route<Album>()(z.object({ name }).strict()),
+  'album.list': route<Album[]>()(empty),
+  'album.get': route<Album>()(z.object({ albumId: id }).strict()),
+  'album.rename': route<Album>()(z.object({ albumId: id, name }).strict()),
+  /** Sets the album's defaults for new faces and exports. */
+  'album.update': route<Album>()(z.object({ albumId: id, defaults: albumDefaults }).strict()),
+  /** Forgets the album and every decision in it; never touches a file. */
+  'album.delete': route<{ deleted: true }>()(z.object({ albumId: id }).strict()),
+
+  /** Adds files, and the photos directly inside folders, by reference; detection runs as a job. */
+  'photo.import': route<{
+    added: number;
+    relinked: number;
+    alreadyThere: number;
+    skipped: { path: string; reason: string }[];
+    jobId: number | null;
+  }>()(z.object({ albumId: id, paths: z.array(userPath).min(1).max(10_000) }).strict()),
+  'photo.list': route<Photo[]>()(
+    z.object({ albumId: id, state: z.enum(['ok', 'missing', 'unreadable', 'changed']).optional() }).strict(),
+  ),
+  'photo.get': route<Photo>()(z.object({ photoId: id }).strict()),
+  /** Looks at the originals again: missing, changed, moved (found again by content), readable again. */
+  'photo.check': route<Photo[]>()(z.object({ albumId: id }).strict()),
+  /** Finds the faces again (after the original was edited): drawn faces stay, detected ones are replaced. */
+  'photo.redetect': route<{ jobId: number }>()(z.object({ photoId: id }).strict()),
+  /** Forgets photos (never deletes their files). */
+  'photo.remove': route<{ removed: number }>()(z.object({ photoIds: z.array(id).min(1) }).strict()),
+  /** The whole photo with every enabled face restored at its own w. */
+  'photo.render': route<{ url: string }>()(z.object({ photoId: id }).strict()),
+
+  'face.list': route<Face[]>()(z.object({ photoId: id }).strict()),
+  'face.update': route<Face>()(
+    z
+      .object({ faceId: id, enabled: z.boolean().optional(), fidelity: fidelity.optional() })
+      .strict()
+      .refine((v) => v.enabled !== undefined || v.fidelity !== undefined, 'give enabled or fidelity'),
+  ),
+  /** A face the detector missed, in a box the user drew. */
+  'face.add': route<Face>()(z.object({ photoId: id, box }).strict()),
+  'face.delete': route<{ deleted: true }>()(z.object({ faceId: id }).strict()),
+  /** One face restored at w (the face's own when not given), as a crop around it. */
+  'face.preview': route<Preview>()(z.object({ faceId: id, fidelity: fidelity.optional() }).strict()),
+
+  'export.start': route<Job>()(
+    z
+      .object({
+        albumId: id.optional(),
+        photoIds: z.array(id).min(1).optional(),
+        folder: userPath.optional(),
+        format: format.optional(),
+        pattern: pattern.optional(),
+        quality: z.number().int().min(1).max(100).optional(),
+        provenance: z.boolean().optional(),
+      })
+      .strict()
+      .refine((v) => (v.albumId === undefined) !== (v.photoIds === undefined), 'give albumId or photoIds'),
+  ),
+  'export.history': route<ExportRecord[]>()(
+    z.object({ albumId: id.optional(), photoId: id.optional() }).strict(),
+  ),
+
+  'job.list': route<Job[]>()(z.object({ albumId: id.optional() }).strict()),
+  'job.get': route<Job>()(z.object({ jobId: id }).strict()),
+  'job.cancel': route<Job>()(z.object({ jobId: id }).strict()),
+  'job.resume': route<Job>()(z.object({ jobId: id }).strict()),
+
+  'settings.get': route<Settings>()(empty),
+  'settings.update': route<Settings>()(
+    z.object({ defaultFidelity: fidelity.optional(), provenance: z.boolean().optional() }).strict(),
+  ),
+} as const;
+
+export type Routes = typeof routes;
+export type RouteName = keyof Routes;
+export type RouteInput<R extends RouteName> = z.input<Routes[R]['input']>;
+export type ParsedInput<R extends RouteName> = z.output<Routes[R]['input']>;
+export type RouteOutput<R extends RouteName> = NonNullable<Routes[R]['output']>;
+
+export function isRouteName(value: string): value is RouteName {
+  return Object.hasOwn(routes, value);
+}
