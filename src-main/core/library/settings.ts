@@ -1,0 +1,43 @@
+import type { Settings } from '../../contract/dto.ts';
+import type { Library } from './db.ts';
+
+export const DEFAULT_SETTINGS: Settings = { defaultFidelity: 0.5, provenance: true };
+
+function parse(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The stored settings over the defaults. A setting never stored reads as its default, and so does a stored
+ * value of the wrong type (a library edited by hand): settings must never stop the library from opening.
+ */
+export function getSettings(lib: Library): Settings {
+  const rows = lib.statement(`SELECT key, value FROM settings`).all() as { key: string; value: string }[];
+  const stored = new Map(rows.map(({ key, value }) => [key, parse(value)]));
+  const fidelity = stored.get('defaultFidelity');
+  const provenance = stored.get('provenance');
+  return {
+    defaultFidelity:
+      typeof fidelity === 'number' && fidelity >= 0 && fidelity <= 1
+        ? fidelity
+        : DEFAULT_SETTINGS.defaultFidelity,
+    provenance: typeof provenance === 'boolean' ? provenance : DEFAULT_SETTINGS.provenance,
+  };
+}
+
+/** Stores the settings given (the others keep their value) and returns them all. */
+export function updateSettings(lib: Library, changes: Partial<Settings>): Settings {
+  const upsert = lib.statement(
+    `INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+  );
+  lib.transaction(() => {
+    for (const [key, value] of Object.entries(changes)) {
+      if (value !== undefined && Object.hasOwn(DEFAULT_SETTINGS, key)) upsert.run(key, JSON.stringify(value));
+    }
+  });
+  return getSettings(lib);
+}
