@@ -1,0 +1,138 @@
+import { isErrorCode, type ApiError, type ErrorCode } from '../../contract/errors.ts';
+import { EngineError, type EngineErrorCode } from './errors.ts';
+import { isToEngine, type EnginePort } from './protocol.ts';
+
+/*
+ * The engine process's side of protocol.ts: it runs the operations it is sent, one at a time, in the order
+ * they arrive. It decides nothing: the main process orders, coalesces and cancels (engine-client.ts).
+ */
+
+export interface OperationContext {
+  /** Aborted when the main process cancels this run; check it with `checkpoint` between steps. */
+  readonly signal: AbortSignal;
+  /** Sends `data` to the caller's onProgress; dropped once the run is cancelled. */
+  progress(data: unknown): void;
+}
+
+export type Handler = (args: unknown, context: OperationContext) => Promise<unknown>;
+
+function cancelled(): EngineError {
+  return new EngineError('cancelled', 'cancelled');
+}
+
+/**
+ * Yields to the event loop, then throws if the run was cancelled. A cancel is a message, and messages are
+ * only read between turns of the loop: an operation that never yields (onnxruntime's session.run() blocks
+ * the loop for a whole inference) cannot see one. setImmediate runs after the loop's poll for I/O, so a
+ * cancel already in the pipe has been delivered when it resolves; a timer of 0 ms would not promise that.
+ */
+export async function checkpoint(signal: AbortSignal): Promise<void> {
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  signal.throwIfAborted();
+}
+
+/**
+ * The contract's code for each engine error (engine/errors.ts), so a host can choose how to show it. An
+ * unreadable image is IO: the file is there but cannot be read or decoded (the contract's PhotoState
+ * 'unreadable'), the same mapping as ops.ts.
+ */
+const ENGINE_ERROR_CODES: Record<EngineErrorCode, ErrorCode> = {
+  'unreadable-image': 'IO',
+  'image-too-large': 'INVALID_INPUT',
+  'bad-model': 'MODEL_CORRUPT',
+  cancelled: 'CANCELLED',
+};
+
+function firstLine(text: string): string {
+  return text.split('\n')[0] || 'internal error';
+}
+
+/**
+ * A handler's error as `{code, message}` (ARCHITECTURE.md rule 2): an error whose `code` is one of the
+ * contract's keeps it (AppError, or a plain Error given one); an EngineError gets its contract code; a Node
+ * system error (it has a `syscall`: ENOENT, EACCES, ENOSPC…) is IO, since operations read and write files;
+ * anything else is INTERNAL. The message is its first line: a stack or a native library's dump is no use to
+ * a user.
+ */
+export function toWireError(error: unknown): ApiError {
+  if (error instanceof EngineError)
+    return { code: ENGINE_ERROR_CODES[error.code], message: firstLine(error.message) };
+  if (!(error instanceof Error)) return { code: 'INTERNAL', message: firstLine(String(error)) };
+  const message = firstLine(error.message);
+  if ('code' in error && isErrorCode(error.code)) return { code: error.code, message };
+  if ('syscall' in error && typeof error.syscall === 'string') return { code: 'IO', message };
+  return { code: 'INTERNAL', message };
+}
+
+/**
+ * The parent of a process started by child_process.fork. When the parent goes (it crashed, or was killed),
+ * the IPC channel closes: the engine exits then, so it never outlives the app holding gigabytes of models.
+ */
+export function processPort(proc: NodeJS.Process = process): EnginePort {
+  const send = proc.send?.bind(proc);
+  if (!send) throw new Error('the engine process has no IPC channel: start it with child_process.fork');
+  proc.on('disconnect', () => proc.exit(0));
+  return {
+    // A reply to a parent that has just gone would throw ERR_IPC_CHANNEL_CLOSED; the exit above follows.
+    send: (message) => {
+      if (proc.connected) send(message);
+    },
+    onMessage: (listener) => proc.on('message', listener),
+  };
+}
+
+interface Run {
+  readonly id: number;
+  readonly op: string;
+  readonly args: unknown;
+}
+
+/** Serves `handlers` (operation name → handler) to the main process over `port`; says `ready` at once. */
+export function serveEngine(
+  handlers: Readonly<Record<string, Handler>>,
+  port: EnginePort = processPort(),
+): void {
+  const waiting: Run[] = [];
+  let current: { readonly id: number; readonly controller: AbortController } | null = null;
+
+  async function runAll(): Promise<void> {
+    for (let run = waiting.shift(); run; run = waiting.shift()) {
+      const { id } = run;
+      const controller = new AbortController();
+      const signal = controller.signal;
+      current = { id, controller };
+      const handler = Object.hasOwn(handlers, run.op) ? handlers[run.op] : undefined;
+      try {
+        if (!handler) throw new Error(`unknown engine operation: ${run.op}`);
+        const value = await handler(run.args, {
+          signal,
+          progress: (data) => {
+            if (!signal.aborted) port.send({ type: 'progress', id, data });
+          },
+        });
+        // Inside the try: a value that cannot be cloned fails this run instead of the engine.
+        port.send({ type: 'done', id, value });
+      } catch (error) {
+        port.send({ type: 'failed', id, error: toWireError(error) });
+      }
+      current = null;
+    }
+  }
+
+  port.onMessage((message) => {
+    if (!isToEngine(message)) return;
+    if (message.type === 'run') {
+      waiting.push(message);
+      if (!current) void runAll();
+    } else if (current?.id === message.id) {
+      // The reason is what signal.throwIfAborted() throws, so a handler using it directly maps to CANCELLED.
+      current.controller.abort(cancelled());
+    } else {
+      const index = waiting.findIndex((run) => run.id === message.id);
+      if (index < 0) return;
+      waiting.splice(index, 1);
+      port.send({ type: 'failed', id: message.id, error: toWireError(cancelled()) });
+    }
+  });
+  port.send({ type: 'ready' });
+}
