@@ -1,8 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { FaceDetector } from '../core/engine/detect.ts';
-import { EngineError } from '../core/engine/errors.ts';
-import { encodeRaster } from '../core/engine/image.ts';
+import { encodeExport, readSourceMetadata } from '../core/engine/metadata.ts';
 import {
   restoreAlignedFace,
   restorePhoto,
@@ -10,7 +9,9 @@ import {
   type RestoredPhoto,
 } from '../core/engine/pipeline.ts';
 import type { Restorer } from '../core/engine/restore.ts';
-import { expandInputs, noPhotosIn, writeNewFile } from '../core/files.ts';
+import { whyPhotoFailed } from '../core/failures.ts';
+import { expandInputs, writeNewFile } from '../core/files.ts';
+import { EXTENSION } from '../core/naming.ts';
 
 /** Where the CLI writes: the process's stdout and stderr, or a test's stand-ins. */
 export interface Terminal {
@@ -29,8 +30,6 @@ export interface RestoreCommand {
   readonly restorer: Restorer;
   readonly io: Terminal;
 }
-
-const EXTENSION = { jpeg: '.jpg', png: '.png', webp: '.webp', tiff: '.tif' } as const;
 
 function round(values: readonly number[], digits = 2): number[] {
   const f = 10 ** digits;
@@ -71,16 +70,6 @@ function report(
   };
 }
 
-async function reason(error: unknown, input: string): Promise<string> {
-  if (error instanceof EngineError) return error.message;
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'ENOENT') return 'no such file';
-  // expandInputs keeps a folder without photos in the list, where reading it as a photo says EISDIR.
-  if (code === 'EISDIR') return noPhotosIn(input);
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  return error instanceof Error ? (error.message.split('\n')[0] ?? 'failed') : String(error);
-}
-
 /** Restores every input; returns how many failed. Each failure is reported and the batch goes on. */
 export async function runRestore(command: RestoreCommand): Promise<number> {
   const files = await expandInputs(command.inputs);
@@ -95,7 +84,13 @@ export async function runRestore(command: RestoreCommand): Promise<number> {
             upscale: command.upscale,
           });
       const t = performance.now();
-      const encoded = await encodeRaster(result.output, result.photo.encoding);
+      // The original's EXIF, IPTC, XMP, DPI, profile and PNG texts go with it (metadata.ts).
+      const encoded = await encodeExport(
+        result.output,
+        result.photo.encoding,
+        await readSourceMetadata(bytes),
+        null,
+      );
       const stem = path.basename(input, path.extname(input));
       const output = await writeNewFile(
         command.outDir,
@@ -114,7 +109,7 @@ export async function runRestore(command: RestoreCommand): Promise<number> {
       }
     } catch (error) {
       failed++;
-      const message = await reason(error, input);
+      const message = await whyPhotoFailed(error, input);
       if (command.json) command.io.stdout.write(`${JSON.stringify({ input, error: message })}\n`);
       command.io.stderr.write(`${input}: ${message}\n`);
     }

@@ -6,7 +6,13 @@
 /** [x, y, width, height] in the upright photo's pixels. */
 export type Box = [number, number, number, number];
 /** Eyes (left, right as seen), nose tip, mouth corners (left, right): YuNet's and CodeFormer's order. */
-export type Landmarks = [[number, number], [number, number], [number, number], [number, number], [number, number]];
+export type Landmarks = [
+  [number, number],
+  [number, number],
+  [number, number],
+  [number, number],
+  [number, number],
+];
 
 /** How an export is written: the source's own format, or one chosen. */
 export type ExportFormat = 'original' | 'jpeg' | 'png' | 'webp' | 'tiff';
@@ -88,7 +94,10 @@ export interface Face {
 }
 
 export interface Preview {
+  /** The face restored at `fidelity`, pasted into a crop around it. */
   readonly url: string;
+  /** The same crop of the original: the "before". */
+  readonly originalUrl: string;
   readonly fidelity: number;
   /** True when the image was already rendered and no restore ran. */
   readonly cached: boolean;

@@ -1,14 +1,5 @@
 import { z } from 'zod';
-import type {
-  Album,
-  AppInfo,
-  ExportRecord,
-  Face,
-  Job,
-  Photo,
-  Preview,
-  Settings,
-} from './dto.ts';
+import type { Album, AppInfo, ExportRecord, Face, Job, Photo, Preview, Settings } from './dto.ts';
 
 /**
  * THE table of routes: name → input schema (checked at runtime by every transport) → output type. Electron IPC

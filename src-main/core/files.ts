@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { publish } from './publish.ts';
 
 const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.gif']);
 
@@ -52,10 +53,6 @@ export async function noPhotosIn(folder: string): Promise<string> {
     : `a folder with no photos in it (${looked}; its ${subfolders} subfolder${subfolders === 1 ? ' is' : 's are'} not read: name ${subfolders === 1 ? 'it' : 'them'})`;
 }
 
-/** How a file system says it has no hard links: Linux's vfat/exfat (EPERM), SMB and NFS mounts (ENOTSUP,
- *  EOPNOTSUPP, ENOSYS), Windows on FAT (ERROR_INVALID_FUNCTION, which libuv reports as EISDIR). */
-const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EISDIR', 'EMLINK', 'EXDEV']);
-
 export interface WriteOptions {
   /** Creates `target` as a second name of `existing`, failing if `target` exists (fs.link; tests replace it). */
   readonly link?: (existing: string, target: string) => Promise<void>;
@@ -64,12 +61,8 @@ export interface WriteOptions {
 /**
  * Writes `bytes` as `dir/stem.ext`, or `stem-1.ext`, `stem-2.ext`… when that name is taken, and returns the
  * path. No existing file — an original least of all — is ever replaced, and a crash never leaves part of a
- * photo under its final name. The bytes go to a temp file first (synced), which then gets its name:
- * - by a hard link, which fails on an existing name: atomic and never clobbering;
- * - where the file system has no hard links (FAT/exFAT USB sticks and SD cards, many network shares): by
- *   creating the name exclusively as an empty placeholder, then renaming the temp file over that placeholder.
- *   Still never clobbering (only our own placeholder is replaced) and the photo appears whole; a crash between
- *   the two steps leaves an empty file under the name, never a partial photo.
+ * photo under its final name: the bytes go to a temp file first (synced), which then gets its name as
+ * `publish` gives it (a hard link; an exclusive placeholder and a rename where there are no hard links).
  */
 export async function writeNewFile(
   dir: string,
@@ -78,7 +71,6 @@ export async function writeNewFile(
   bytes: Uint8Array,
   options: WriteOptions = {},
 ): Promise<string> {
-  const link = options.link ?? fs.link;
   await fs.mkdir(dir, { recursive: true });
   const temp = path.join(dir, `.${stem}.${randomBytes(6).toString('hex')}.partial`);
   const handle = await fs.open(temp, 'wx');
@@ -88,36 +80,9 @@ export async function writeNewFile(
   } finally {
     await handle.close();
   }
-  let linksWork = true;
   try {
-    for (let n = 0; ; n++) {
-      const target = path.join(dir, `${stem}${n === 0 ? '' : `-${n}`}${ext}`);
-      if (linksWork) {
-        try {
-          await link(temp, target);
-          return target;
-        } catch (error) {
-          const code = (error as NodeJS.ErrnoException).code ?? '';
-          if (code === 'EEXIST') continue;
-          if (!NO_HARD_LINKS.has(code)) throw error;
-          linksWork = false;
-        }
-      }
-      if (await claimByRename(temp, target)) return target;
-    }
+    return await publish(temp, dir, stem, ext, () => {}, options.link);
   } finally {
     await fs.rm(temp, { force: true });
   }
-}
-
-/** Reserves `target` with an exclusive create, then renames `temp` over the reservation; false if taken. */
-async function claimByRename(temp: string, target: string): Promise<boolean> {
-  try {
-    await (await fs.open(target, 'wx')).close();
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw error;
-  }
-  await fs.rename(temp, target);
-  return true;
 }

@@ -41,7 +41,14 @@ export interface HostedCore {
   /** Subscribe to events; returns unsubscribe. */
   subscribe(listener: (message: EventMessage) => void): () => void;
   /** A file for a media id, or undefined. Ids are opaque strings made by the core, e.g. "preview/3f2a", "photo/12". */
-  media(id: string): Promise<{ path: string; contentType: string } | undefined>;
+  media(id: string): Promise<MediaFile | undefined>;
+}
+
+export interface MediaFile {
+  readonly path: string;
+  readonly contentType: string;
+  /** The id names these exact bytes forever (a render keyed by what it depends on): cache it for good. */
+  readonly immutable?: boolean;
 }
 
 export interface ServerOptions {
@@ -170,8 +177,9 @@ export async function startServer(core: HostedCore, options: ServerOptions = {})
       found !== undefined &&
       (await sendFile(req, res, found.path, {
         'Content-Type': safeContentType(found.contentType),
-        // Media ids are content-addressed (a new picture gets a new id), and the signature dies with the token.
-        'Cache-Control': 'private, max-age=31536000, immutable',
+        // Rendered media ids are content-addressed (a new picture gets a new id) and the signature dies with the
+        // token; an original is served by photo id, and may be edited elsewhere, so it is revalidated.
+        'Cache-Control': found.immutable ? 'private, max-age=31536000, immutable' : 'private, no-cache',
       }));
     if (!sent) refuse(req, res, 404, 'no such media');
   }

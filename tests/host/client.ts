@@ -6,6 +6,7 @@ import type { TestContext } from 'node:test';
 import {
   startServer,
   type HostedCore,
+  type MediaFile,
   type RunningServer,
   type ServerOptions,
 } from '../../src-main/host/server.ts';
@@ -132,7 +133,7 @@ export function rawRequest(server: RunningServer, bytes: string): Promise<string
 export class FakeCore implements HostedCore {
   readonly dispatched: { route: RouteName; input: unknown }[] = [];
   readonly mediaAsked: string[] = [];
-  readonly files = new Map<string, { path: string; contentType: string }>();
+  readonly files = new Map<string, MediaFile>();
   readonly listeners = new Set<(message: EventMessage) => void>();
   answer: (route: RouteName, input: unknown) => Promise<unknown> = async (route, input) => ({ route, input });
 
@@ -146,7 +147,7 @@ export class FakeCore implements HostedCore {
     return () => this.listeners.delete(listener);
   }
 
-  async media(id: string): Promise<{ path: string; contentType: string } | undefined> {
+  async media(id: string): Promise<MediaFile | undefined> {
     this.mediaAsked.push(id);
     return this.files.get(id);
   }

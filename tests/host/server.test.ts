@@ -412,6 +412,19 @@ describe('media', () => {
     return { core, bytes, dir };
   }
 
+  test('a rendered media id the core calls immutable is cached for good', async (t) => {
+    const { core, dir } = withPhoto();
+    core.files.set('render/ab12', {
+      path: path.join(dir, 'photo-12.png'),
+      contentType: 'image/png',
+      immutable: true,
+    });
+    const { server } = await serve(t, core);
+    const reply = await ask(server, { path: server.mediaUrl('render/ab12') });
+    assert.equal(reply.status, 200);
+    assert.equal(reply.headers['cache-control'], 'private, max-age=31536000, immutable');
+  });
+
   test('a signed media URL gets the bytes the core points to, with their type, cached privately', async (t) => {
     const { core, bytes } = withPhoto();
     const { server } = await serve(t, core);
@@ -422,7 +435,8 @@ describe('media', () => {
     assert.deepEqual(reply.body, bytes);
     assert.equal(reply.headers['content-type'], 'image/png');
     assert.equal(reply.headers['content-length'], String(bytes.length));
-    assert.match(String(reply.headers['cache-control']), /^private, max-age=\d+/);
+    // An original may be edited elsewhere under the same id: revalidated, never cached for good.
+    assert.equal(reply.headers['cache-control'], 'private, no-cache');
     assertSecurityHeaders(reply.headers);
     const head = await ask(server, { method: 'HEAD', path: where });
     assert.equal(head.status, 200);

@@ -13,3 +13,23 @@ export function flatColourRestorer(rgb: readonly [number, number, number]): Uint
   g.output('output', 'float32', [1, 3, 512, 512], painted);
   return g.toBytes();
 }
+
+/**
+ * A restorer whose output depends on w as CodeFormer's does in spirit: w = 1 keeps the face as it is, w = 0
+ * turns it mid-grey, between them a blend (out = w·in). Two w give two different pictures, cheaply.
+ * `convs` adds the cost of slowIdentityRestorer, for tests that need a restore still running.
+ */
+export function fidelityBlendRestorer(convs = 0): Uint8Array {
+  const g = new GraphBuilder('fidelity_blend_restorer', 17);
+  const input = g.input('input', 'float32', [1, 3, 512, 512]);
+  const weight = g.input('weight', 'float64', [1]);
+  const w = g.op('Cast', [weight], { to: 1 });
+  let x = input;
+  const kernel = new Float32Array(3 * 3 * 15 * 15).fill(1 / (3 * 15 * 15));
+  for (let i = 0; i < convs; i++) {
+    x = g.conv(x, g.constant(kernel, [3, 3, 15, 15]), undefined, { pads: [7, 7, 7, 7] });
+  }
+  const cost = g.mul(x, g.constant(Float32Array.of(0), []));
+  g.output('output', 'float32', [1, 3, 512, 512], g.add(g.mul(input, w), cost));
+  return g.toBytes();
+}

@@ -69,21 +69,69 @@ export async function restorePhoto(
   t = performance.now();
   const output = enlargeRaster(photo.pixels, options.upscale);
   ms.paste += since(t);
+  const faceMs = await restoreFacesOnto(
+    photo,
+    output,
+    faces.map((f) => ({ landmarks: f.landmarks, fidelity: options.fidelity })),
+    restorer,
+    { upscale: options.upscale },
+  );
+  ms.align += faceMs.align;
+  ms.restore += faceMs.restore;
+  ms.paste += faceMs.paste;
+  return { photo, faces, output, ms };
+}
+
+/** A face to restore: where its five points are in the photo, and its own fidelity w. */
+export interface FaceToRestore {
+  readonly landmarks: readonly (readonly [number, number])[];
+  readonly fidelity: number;
+}
+
+export interface PasteOptions {
+  /** `canvas` is the photo enlarged this many times (default 1). */
+  readonly upscale?: number;
+  /** `canvas` is the part of the photo from (x0, y0) (default the whole photo): a preview's crop. */
+  readonly origin?: { readonly x0: number; readonly y0: number };
+  /** Runs before each face (the engine process's cancel checkpoint). */
+  readonly beforeEach?: () => Promise<void>;
+}
+
+/**
+ * Aligns, restores and pastes each face onto `canvas`, in order, each at its own w (later faces win where they
+ * overlap, §8.4); black-and-white photos keep their tone. The one loop behind the CLI, previews and exports.
+ */
+export async function restoreFacesOnto(
+  photo: Photo,
+  canvas: Raster,
+  faces: readonly FaceToRestore[],
+  restorer: Restorer,
+  options: PasteOptions = {},
+): Promise<Pick<StepTimes, 'align' | 'restore' | 'paste'>> {
+  const ms = { align: 0, restore: 0, paste: 0 };
+  const { x0, y0 } = options.origin ?? { x0: 0, y0: 0 };
   for (const face of faces) {
-    t = performance.now();
+    await options.beforeEach?.();
+    let t = performance.now();
     const toTemplate: Similarity = alignToTemplate(face.landmarks);
     const crop = warpToTemplate(photo.rgb, toTemplate);
     ms.align += since(t);
 
     t = performance.now();
-    const restored = await restorer.restore(crop, options.fidelity);
+    const restored = await restorer.restore(crop, face.fidelity);
     ms.restore += since(t);
 
     t = performance.now();
-    pasteBack(output, photo.gray ? matchGrayTone(restored, crop) : restored, toTemplate, options.upscale);
+    // The same transform measured from the canvas's corner.
+    const onCanvas = {
+      ...toTemplate,
+      tx: toTemplate.tx + toTemplate.a * x0 - toTemplate.b * y0,
+      ty: toTemplate.ty + toTemplate.b * x0 + toTemplate.a * y0,
+    };
+    pasteBack(canvas, photo.gray ? matchGrayTone(restored, crop) : restored, onCanvas, options.upscale ?? 1);
     ms.paste += since(t);
   }
-  return { photo, faces, output, ms };
+  return ms;
 }
 
 /**

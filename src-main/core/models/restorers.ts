@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { CodeFormerRestorer, RUNNABLE_VARIANTS, SIDECAR } from '../engine/codeformer.ts';
@@ -7,12 +6,7 @@ import { OnnxRestorer, type Restorer } from '../engine/restore.ts';
 import type { SessionOptions } from '../engine/sessions.ts';
 import { checkCheckpointSize, unreadableCheckpoint } from '../nn/pth/index.ts';
 import { convertCheckpoint } from './convert.ts';
-
-async function sha256Of(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of fs.createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
+import { sha256File } from '../hash.ts';
 
 /** Where a checkpoint's conversion is kept, by its sha256: a renamed or copied file converts once. */
 function convertedFolder(sha256: string, dataDir: string): string {
@@ -39,7 +33,7 @@ export async function openRestorer(
   if (spec.toLowerCase().endsWith('.pth')) {
     // Refused before hashing: no need to read gigabytes to say a file is too large to be a checkpoint.
     checkCheckpointSize(spec, stat.size);
-    const sha256 = await sha256Of(spec).catch((error: unknown) => {
+    const sha256 = await sha256File(spec).catch((error: unknown) => {
       throw unreadableCheckpoint(spec, error);
     });
     const folder = convertedFolder(sha256, dataDir);

@@ -1,0 +1,281 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { EngineInfo, Face, Photo } from '../contract/dto.ts';
+import { AppError } from '../contract/errors.ts';
+import type { EventMessage, EventName, Events } from '../contract/events.ts';
+import type { ParsedInput, RouteName, RouteOutput } from '../contract/routes.ts';
+import { parseInput } from '../contract/validate.ts';
+import { EngineClient } from './engine-client.ts';
+import type { SpawnEngine } from './engine/protocol.ts';
+import { checkPhoto, fileFacts, importPaths } from './import.ts';
+import { JobRunner, type ExportParams, type ModelInfo } from './jobs.ts';
+import * as library from './library/index.ts';
+import { DEFAULT_PATTERN } from './naming.ts';
+import { Previews } from './previews.ts';
+
+export interface CoreConfig {
+  /** The library (library.db) and the cache folder live here. */
+  readonly dataDir: string;
+  /** Heirloom's version, written into the provenance of exports. */
+  readonly version: string;
+}
+
+/** What the host gives the core (ARCHITECTURE.md rule 1): the core reads no globals. */
+export interface CorePorts {
+  /** Starts an engine process (child_process.fork under the Node host, utilityProcess in Electron). */
+  readonly spawnEngine: SpawnEngine;
+  /** The URL under which the host serves a media id (`preview/…`, `photo/…`). */
+  mediaUrl(id: string): string;
+}
+
+export interface Core {
+  dispatch<R extends RouteName>(route: R, input: unknown): Promise<RouteOutput<R>>;
+  subscribe(listener: (message: EventMessage) => void): () => void;
+  /** The file behind a media id, or undefined: ids name cache files and originals, never a path. */
+  media(id: string): Promise<{ path: string; contentType: string; immutable: boolean } | undefined>;
+  /** Running jobs stop where they stand (interrupted, to resume) and the engine process ends. */
+  close(): Promise<void>;
+  /** For tests and hosts that wait for the work to end. */
+  idle(): Promise<void>;
+  readonly engine: EngineClient;
+}
+
+type Handlers = { [R in RouteName]: (input: ParsedInput<R>) => Promise<RouteOutput<R>> | RouteOutput<R> };
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.png': 'image/png',
+  '.webp': 'image/webp',
+  '.gif': 'image/gif',
+  '.tif': 'image/tiff',
+  '.tiff': 'image/tiff',
+};
+
+/**
+ * The app, host-agnostic: a library of albums (SQLite), the engine in a process of its own, the jobs. The
+ * hosts (Electron, the Node host) are thin adapters over `dispatch`, `subscribe` and `media`.
+ * Opening a library that cannot be read throws (AppError IO) and leaves the file as it is.
+ */
+export function createCore(config: CoreConfig, ports: CorePorts): Core {
+  const lib = library.openLibrary(path.join(config.dataDir, 'library.db'));
+  const listeners = new Set<(message: EventMessage) => void>();
+  const emit = <E extends EventName>(event: E, data: Events[E]): void => {
+    for (const listener of listeners) listener({ event, data } as EventMessage);
+  };
+  let engineInfo: Omit<EngineInfo, 'state'> = { provider: null, fallbackReason: null, model: null };
+  const engine = new EngineClient(ports.spawnEngine, {
+    onRestart: (reason) => emit('engine.restarted', { reason }),
+  });
+  // A media id for an original carries its content hash: a changed file gets a new URL, never a stale image.
+  const photoUrl = (photoId: number): string => ports.mediaUrl(`photo/${photoId}`);
+  let modelInfo: Promise<ModelInfo> | undefined;
+  const model = (): Promise<ModelInfo> => {
+    modelInfo ??= engine
+      .request<{ provider: string; fallbackReason: string | null; model: ModelInfo }>(
+        'info',
+        {},
+        { priority: 'preview' },
+      )
+      .then((info) => {
+        engineInfo = info;
+        return info.model;
+      });
+    modelInfo.catch(() => (modelInfo = undefined));
+    return modelInfo;
+  };
+  const jobs = new JobRunner({ lib, engine, photoUrl, version: config.version, emit, model });
+  const previews = new Previews(path.join(config.dataDir, 'cache'), engine);
+  const interrupted = library.interruptRunning(lib);
+
+  const photo = (photoId: number): Photo => library.getPhoto(lib, photoId, photoUrl);
+  /** A photo an engine operation can work on, or why not, in words. */
+  const usable = (p: Photo): Photo => {
+    if (p.state === 'missing') throw new AppError('NOT_FOUND', `the original is missing: ${p.path}`);
+    if (p.state === 'changed') {
+      throw new AppError('CONFLICT', `the original was changed since it was imported: find its faces again`);
+    }
+    return p;
+  };
+  /** An engine failure that says something about the original is remembered on the photo. */
+  const noting = async <T>(p: Photo, work: Promise<T>): Promise<T> => {
+    try {
+      return await work;
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'NOT_FOUND')
+        library.setPhotoState(lib, p.id, 'missing');
+      if (error instanceof AppError && error.code === 'CONFLICT') library.setPhotoState(lib, p.id, 'changed');
+      throw error;
+    }
+  };
+  const detectJob = (albumId: number, photoIds: number[]): number | null => {
+    if (photoIds.length === 0) return null;
+    const job = library.createJob(lib, { kind: 'detect', albumId, photoIds });
+    jobs.start(job.id);
+    return job.id;
+  };
+
+  const handlers: Handlers = {
+    'app.info': () => ({
+      version: config.version,
+      engine: { ...engineInfo, state: engine.state },
+      interruptedJobs: interrupted.filter((id) => library.getJob(lib, id).state === 'interrupted'),
+    }),
+
+    'album.create': ({ name }) => library.createAlbum(lib, name),
+    'album.list': () => library.listAlbums(lib),
+    'album.get': ({ albumId }) => library.getAlbum(lib, albumId),
+    'album.rename': ({ albumId, name }) => library.renameAlbum(lib, albumId, name),
+    'album.update': ({ albumId, defaults }) => library.updateAlbumDefaults(lib, albumId, defaults),
+    'album.delete': ({ albumId }) => {
+      library.deleteAlbum(lib, albumId);
+      return { deleted: true };
+    },
+
+    'photo.import': async ({ albumId, paths }) => {
+      library.getAlbum(lib, albumId);
+      const result = await importPaths(lib, albumId, paths, photoUrl);
+      return {
+        added: result.added.length,
+        relinked: result.relinked.length,
+        alreadyThere: result.alreadyThere,
+        skipped: result.skipped,
+        jobId: detectJob(albumId, result.added),
+      };
+    },
+    'photo.list': ({ albumId, state }) => {
+      library.getAlbum(lib, albumId);
+      return library.listPhotos(lib, albumId, photoUrl, state);
+    },
+    'photo.get': ({ photoId }) => photo(photoId),
+    'photo.check': async ({ albumId }) => {
+      for (const p of library.listPhotos(lib, albumId, photoUrl)) await checkPhoto(lib, p.id, photoUrl);
+      return library.listPhotos(lib, albumId, photoUrl);
+    },
+    'photo.redetect': async ({ photoId }) => {
+      const p = photo(photoId);
+      // An original edited elsewhere is taken as it is now: its new content is what gets restored.
+      const facts = await fileFacts(p.path).catch(() => {
+        library.setPhotoState(lib, photoId, 'missing');
+        throw new AppError('NOT_FOUND', `the original is missing: ${p.path}`);
+      });
+      library.relinkPhoto(lib, photoId, facts);
+      library.setPhotoDetection(lib, photoId, { state: 'pending' });
+      return { jobId: detectJob(p.albumId, [photoId])! };
+    },
+    'photo.remove': ({ photoIds }) => ({ removed: library.removePhotos(lib, photoIds) }),
+    'photo.render': async ({ photoId }) => {
+      const p = usable(photo(photoId));
+      const id = await noting(p, previews.photo(p, library.listFaces(lib, photoId), await model()));
+      return { url: ports.mediaUrl(id) };
+    },
+
+    'face.list': ({ photoId }) => library.listFaces(lib, photoId),
+    'face.update': ({ faceId, enabled, fidelity }) => library.updateFace(lib, faceId, { enabled, fidelity }),
+    'face.add': async ({ photoId, box }) => {
+      const p = usable(photo(photoId));
+      const found = await noting(
+        p,
+        engine.request<{ box: Face['box']; landmarks: Face['landmarks'] }>(
+          'detectInRegion',
+          { path: p.path, sha256: p.sha256, box },
+          { priority: 'preview' },
+        ),
+      );
+      return library.addDrawnFace(lib, photoId, box, found.landmarks);
+    },
+    'face.delete': ({ faceId }) => {
+      library.deleteFace(lib, faceId);
+      return { deleted: true };
+    },
+    'face.preview': async ({ faceId, fidelity }) => {
+      const face = library.getFace(lib, faceId);
+      const p = usable(photo(face.photoId));
+      const w = fidelity ?? face.fidelity;
+      const ids = await noting(p, previews.face(p, face, w, await model()));
+      return {
+        url: ports.mediaUrl(ids.preview),
+        originalUrl: ports.mediaUrl(ids.before),
+        fidelity: w,
+        cached: ids.cached,
+      };
+    },
+
+    'export.start': (input) => {
+      const photoIds = input.photoIds ?? library.listPhotos(lib, input.albumId!, photoUrl).map((p) => p.id);
+      if (photoIds.length === 0) throw new AppError('INVALID_INPUT', 'export.start: the album has no photos');
+      const photos = photoIds.map(photo);
+      const albumId = input.albumId ?? photos[0]!.albumId;
+      const album = library.getAlbum(lib, albumId);
+      const folder = input.folder ?? album.defaults.folder;
+      if (!folder) throw new AppError('INVALID_INPUT', 'export.start: folder: choose where the exports go');
+      const resolved = path.resolve(folder);
+      // Originals are sacred (rule 3): nothing is ever written into a folder the photos come from.
+      const source = photos.find((p) => path.dirname(p.path) === resolved);
+      if (source) {
+        throw new AppError(
+          'INVALID_INPUT',
+          `export.start: folder: ${resolved} holds originals (${path.basename(source.path)}); choose another folder`,
+        );
+      }
+      const params: ExportParams = {
+        folder: resolved,
+        format: input.format ?? album.defaults.format,
+        pattern: input.pattern ?? album.defaults.pattern ?? DEFAULT_PATTERN,
+        quality: input.quality ?? album.defaults.quality,
+        provenance: input.provenance ?? album.defaults.provenance,
+        album: album.name,
+      };
+      const job = library.createJob(lib, { kind: 'export', albumId, photoIds, params });
+      return jobs.start(job.id);
+    },
+    'export.history': (filter) => library.listExports(lib, filter),
+
+    'job.list': (filter) => library.listJobs(lib, filter),
+    'job.get': ({ jobId }) => library.getJob(lib, jobId),
+    'job.cancel': ({ jobId }) => jobs.cancel(jobId),
+    'job.resume': ({ jobId }) => jobs.resume(jobId),
+
+    'settings.get': () => library.getSettings(lib),
+    'settings.update': (changes) => library.updateSettings(lib, changes),
+  };
+
+  const cacheDir = path.join(config.dataDir, 'cache');
+  return {
+    engine,
+    async dispatch(route, input) {
+      const parsed = parseInput(route, input);
+      const handler = handlers[route] as (input: unknown) => Promise<RouteOutput<typeof route>>;
+      return handler(parsed);
+    },
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    async media(id) {
+      const [kind, name = ''] = id.split('/');
+      if (kind === 'photo') {
+        const p = lib.db.prepare('SELECT path FROM photos WHERE id = ?').get(Number(name)) as
+          { path: string } | undefined;
+        if (!p || !fs.existsSync(p.path)) return undefined;
+        return {
+          path: p.path,
+          contentType: CONTENT_TYPES[path.extname(p.path).toLowerCase()] ?? 'application/octet-stream',
+          immutable: false,
+        };
+      }
+      if ((kind === 'preview' || kind === 'before' || kind === 'render') && /^[0-9a-f]{40}$/.test(name)) {
+        const file = previews.file(kind, name);
+        if (!file.startsWith(cacheDir) || !fs.existsSync(file)) return undefined;
+        return { path: file, contentType: kind === 'render' ? 'image/jpeg' : 'image/png', immutable: true };
+      }
+      return undefined;
+    },
+    async close() {
+      await jobs.close();
+      await engine.close();
+      lib.close();
+    },
+    idle: () => jobs.idle(),
+  };
+}

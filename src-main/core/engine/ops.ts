@@ -1,0 +1,343 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { AppError, type ErrorCode } from '../../contract/errors.ts';
+import { CodeFormerRestorer, readSidecar, SIDECAR } from './codeformer.ts';
+import { FaceDetector, type DetectedFace } from './detect.ts';
+import { decodePhoto, encodeRaster, type Photo, type Raster, type RgbImage } from './image.ts';
+import { encodeExport, readSourceMetadata, type Provenance } from './metadata.ts';
+import { restoreFacesOnto } from './pipeline.ts';
+import { OnnxRestorer, type Restorer } from './restore.ts';
+import { checkpoint, type Handler, type OperationContext as Context } from './serve.ts';
+import { sha256File } from '../hash.ts';
+
+/**
+ * What the engine process does, one operation per request (ARCHITECTURE.md "The flow of one photo"): it reads
+ * originals and writes pixels to files the caller named; only small JSON crosses back. It never touches the
+ * library. Every operation takes the photo's path and the content hash the library knows, and says if the
+ * file no longer has that content.
+ */
+
+/** Where the engine process finds its EngineConfig (JSON), set by whoever starts it. */
+export const ENGINE_CONFIG_ENV = 'HEIRLOOM_ENGINE';
+
+export interface EngineConfig {
+  readonly detector: string;
+  /** A converted CodeFormer folder, or an ONNX restorer (the single-graph contract). */
+  readonly restorer: string;
+  /** Memory for part-A results of faces in use. */
+  readonly cacheBytes?: number;
+}
+
+export interface FaceGeometry {
+  readonly box: [number, number, number, number];
+  readonly landmarks: [number, number][];
+}
+
+function fail(code: ErrorCode, message: string): never {
+  throw new AppError(code, message);
+}
+
+/** A box grown by `factor` around its centre, clamped to the image, in whole pixels. */
+function around(box: readonly number[], factor: number, width: number, height: number) {
+  const [x, y, w, h] = box as [number, number, number, number];
+  const cx = x + w / 2;
+  const cy = y + h / 2;
+  const half = (Math.max(w, h) * factor) / 2;
+  const x0 = Math.max(0, Math.floor(cx - half));
+  const y0 = Math.max(0, Math.floor(cy - half));
+  const x1 = Math.min(width, Math.ceil(cx + half));
+  const y1 = Math.min(height, Math.ceil(cy + half));
+  return { x0, y0, width: Math.max(1, x1 - x0), height: Math.max(1, y1 - y0) };
+}
+
+function cropRgb(image: RgbImage, r: { x0: number; y0: number; width: number; height: number }): RgbImage {
+  const data = new Uint8Array(r.width * r.height * 3);
+  for (let y = 0; y < r.height; y++) {
+    const from = ((r.y0 + y) * image.width + r.x0) * 3;
+    data.set(image.data.subarray(from, from + r.width * 3), y * r.width * 3);
+  }
+  return { width: r.width, height: r.height, data };
+}
+
+/**
+ * Where the five points of a face usually are inside its detection box, as fractions of the box: the
+ * template's points (CODEFORMER.md §8.3) inside the box YuNet draws around an aligned 512 face. Used for a
+ * face the user drew where the detector finds nothing, so it can still be aligned and restored.
+ */
+const LANDMARKS_IN_BOX: readonly (readonly [number, number])[] = [
+  [0.31, 0.41],
+  [0.69, 0.41],
+  [0.5, 0.6],
+  [0.34, 0.79],
+  [0.66, 0.79],
+];
+
+export function estimateLandmarks(box: readonly number[]): [number, number][] {
+  const [x, y, w, h] = box as [number, number, number, number];
+  return LANDMARKS_IN_BOX.map(([fx, fy]) => [x + fx * w, y + fy * h]);
+}
+
+interface Loaded {
+  readonly key: string;
+  readonly photo: Photo;
+  readonly source: Uint8Array;
+}
+
+/** The engine's state: models opened on first use, the last photos decoded (a user works on one at a time). */
+export class Engine {
+  private detector: Promise<FaceDetector> | undefined;
+  private restorer: Promise<Restorer> | undefined;
+  private model: { name: string; sha256: string } | undefined;
+  private readonly photos: Loaded[] = [];
+
+  constructor(private readonly config: EngineConfig) {}
+
+  /** Every operation, by name, for serveEngine. The wire carries JSON: arguments are the caller's to get right. */
+  handlers(): Record<string, Handler> {
+    return {
+      info: () => this.info(),
+      detect: (a, ctx) => this.detect(a as DetectArgs, ctx),
+      detectInRegion: (a, ctx) => this.detectInRegion(a as RegionArgs, ctx),
+      preview: (a, ctx) => this.preview(a as PreviewArgs, ctx),
+      render: (a, ctx) => this.render(a as RenderArgs, ctx),
+      export: (a, ctx) => this.export(a as ExportArgs, ctx),
+    };
+  }
+
+  async close(): Promise<void> {
+    const detector = await this.detector?.catch(() => undefined);
+    const restorer = await this.restorer?.catch(() => undefined);
+    await detector?.release();
+    await restorer?.release();
+  }
+
+  private openDetector(): Promise<FaceDetector> {
+    if (!this.detector) {
+      const file = this.config.detector;
+      this.detector = fs.existsSync(file)
+        ? FaceDetector.open(file)
+        : Promise.reject(new AppError('MODEL_MISSING', `the face detector is not installed (${file})`));
+      this.detector.catch(() => (this.detector = undefined));
+    }
+    return this.detector;
+  }
+
+  private openRestorer(): Promise<Restorer> {
+    if (!this.restorer) {
+      this.restorer = this.loadRestorer();
+      this.restorer.catch(() => (this.restorer = undefined));
+    }
+    return this.restorer;
+  }
+
+  private async loadRestorer(): Promise<Restorer> {
+    const spec = this.config.restorer;
+    const stat = fs.statSync(spec, { throwIfNoEntry: false });
+    if (!stat) throw new AppError('MODEL_MISSING', `the CodeFormer model is not installed (${spec})`);
+    const what = 'reinstall or re-import the model';
+    try {
+      if (stat.isDirectory()) {
+        if (!fs.existsSync(path.join(spec, SIDECAR))) {
+          fail('MODEL_CORRUPT', `${spec} is not a converted CodeFormer model (no ${SIDECAR}): ${what}`);
+        }
+        const sidecar = readSidecar(spec);
+        const restorer = await CodeFormerRestorer.open(spec, { cacheBytes: this.config.cacheBytes });
+        this.model = { name: `CodeFormer (${sidecar.source.file})`, sha256: sidecar.source.sha256 };
+        return restorer;
+      }
+      const restorer = await OnnxRestorer.open(spec);
+      this.model = { name: path.basename(spec), sha256: await sha256File(spec) };
+      return restorer;
+    } catch (error) {
+      if (error instanceof AppError) throw error;
+      const text = error instanceof Error ? error.message.split('\n')[0]! : String(error);
+      // onnxruntime's words for a truncated or damaged file are not a user's: say what to do.
+      throw new AppError('MODEL_CORRUPT', `the CodeFormer model cannot be opened (${text}): ${what}`, {
+        cause: error,
+      });
+    }
+  }
+
+  private async info() {
+    const restorer = await this.openRestorer();
+    return {
+      provider: restorer.provider,
+      fallbackReason: restorer.fallbackReason ?? null,
+      model: this.model!,
+    };
+  }
+
+  /** Reads and decodes a photo (the last two are kept), checking it still has the content the library knows. */
+  private async load(file: string, sha256: string): Promise<Loaded> {
+    const cached = this.photos.find((p) => p.key === `${file}\0${sha256}`);
+    if (cached) return cached;
+    const source = await fsp.readFile(file).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') fail('NOT_FOUND', `the original is missing: ${file}`);
+      fail('IO', `the original cannot be read: ${file} (${error.code ?? error.message})`);
+    });
+    const actual = createHash('sha256').update(source).digest('hex');
+    if (actual !== sha256) {
+      fail('CONFLICT', `the original was changed since it was imported: ${file} (find its faces again)`);
+    }
+    const photo = await decodePhoto(source);
+    const loaded = { key: `${file}\0${sha256}`, photo, source };
+    this.photos.unshift(loaded);
+    this.photos.length = Math.min(this.photos.length, 2);
+    return loaded;
+  }
+
+  private async detect(args: DetectArgs, ctx: Context) {
+    const detector = await this.openDetector();
+    const { photo } = await this.load(args.path, args.sha256);
+    await checkpoint(ctx.signal);
+    const faces = await detector.detect(photo.rgb);
+    return { width: photo.rgb.width, height: photo.rgb.height, gray: photo.gray, faces: faces.map(geometry) };
+  }
+
+  /**
+   * A face the user boxed: the detector runs on the box and its surroundings, more willing than on the whole
+   * photo (the user says there is a face); the best face centred in the box wins. If none is found, the five
+   * points are placed where they usually are in a face's box.
+   */
+  private async detectInRegion(args: RegionArgs, ctx: Context) {
+    const detector = await this.openDetector();
+    const { photo } = await this.load(args.path, args.sha256);
+    await checkpoint(ctx.signal);
+    const region = around(args.box, 2, photo.rgb.width, photo.rgb.height);
+    const found = await detector.detect(cropRgb(photo.rgb, region), { threshold: 0.5 });
+    const [bx, by, bw, bh] = args.box;
+    const inside = found
+      .map((f) => ({
+        ...f,
+        box: [f.box[0] + region.x0, f.box[1] + region.y0, f.box[2], f.box[3]] as DetectedFace['box'],
+        landmarks: f.landmarks.map(([x, y]) => [x + region.x0, y + region.y0] as [number, number]),
+      }))
+      .filter((f) => {
+        const cx = f.box[0] + f.box[2] / 2;
+        const cy = f.box[1] + f.box[3] / 2;
+        return cx >= bx && cx <= bx + bw && cy >= by && cy <= by + bh;
+      })
+      .sort((p, q) => q.score - p.score);
+    const best = inside[0];
+    if (best) return { ...geometry(best), estimated: false };
+    return { box: [...args.box], landmarks: estimateLandmarks(args.box), score: 1, estimated: true };
+  }
+
+  /** The faces restored and pasted onto `canvas` (the part of the photo from `origin`), each at its own w. */
+  private async paste(
+    photo: Photo,
+    canvas: Raster,
+    origin: { x0: number; y0: number },
+    faces: readonly RenderFace[],
+    ctx: Context,
+  ): Promise<void> {
+    if (faces.length > 0) {
+      const restorer = await this.openRestorer();
+      await restoreFacesOnto(photo, canvas, faces, restorer, {
+        origin,
+        beforeEach: () => checkpoint(ctx.signal),
+      });
+    }
+    await checkpoint(ctx.signal);
+  }
+
+  /** One face at w, pasted, as a crop around it; the same crop of the original beside it (before/after). */
+  private async preview(args: PreviewArgs, ctx: Context) {
+    const { photo } = await this.load(args.path, args.sha256);
+    const region = around(args.face.box, 1.6, photo.rgb.width, photo.rgb.height);
+    const before = cropRgb(photo.rgb, region);
+    const canvas: Raster = { ...before, channels: 3, depth: 8, data: before.data.slice() };
+    await this.paste(photo, canvas, region, [{ ...args.face, fidelity: args.fidelity }], ctx);
+    await writeAtomically(args.out, await encodeRaster(canvas, { format: 'png' }));
+    if (args.beforeOut && !fs.existsSync(args.beforeOut)) {
+      const raster: Raster = { ...before, channels: 3, depth: 8 };
+      await writeAtomically(args.beforeOut, await encodeRaster(raster, { format: 'png' }));
+    }
+    return { width: region.width, height: region.height };
+  }
+
+  /** The whole photo for the screen: 8-bit, every given face at its own w. */
+  private async render(args: RenderArgs, ctx: Context) {
+    const { photo } = await this.load(args.path, args.sha256);
+    const canvas: Raster = { ...photo.rgb, channels: 3, depth: 8, data: photo.rgb.data.slice() };
+    await this.paste(photo, canvas, { x0: 0, y0: 0 }, args.faces, ctx);
+    await writeAtomically(args.out, await encodeRaster(canvas, { format: 'jpeg', quality: 92 }));
+    return { width: canvas.width, height: canvas.height };
+  }
+
+  /**
+   * The photo at its own depth and layout with the faces pasted, encoded with the original's metadata, written
+   * and synced to `args.out` (a temporary name the caller then publishes).
+   */
+  private async export(args: ExportArgs, ctx: Context) {
+    const { photo, source } = await this.load(args.path, args.sha256);
+    const canvas: Raster = { ...photo.pixels, data: photo.pixels.data.slice() };
+    await this.paste(photo, canvas, { x0: 0, y0: 0 }, args.faces, ctx);
+    const format = args.format === 'original' ? photo.encoding.format : args.format;
+    const encoding =
+      format === photo.encoding.format
+        ? { ...photo.encoding, ...(args.quality ? { quality: args.quality } : {}) }
+        : { format, ...(args.quality ? { quality: args.quality } : {}) };
+    const provenance: Provenance | null = args.provenance
+      ? {
+          ...args.provenance,
+          model: this.model ?? (await this.info()).model,
+        }
+      : null;
+    const bytes = await encodeExport(canvas, encoding, await readSourceMetadata(source), provenance);
+    await checkpoint(ctx.signal);
+    const handle = await fsp.open(args.out, 'wx');
+    try {
+      await handle.writeFile(bytes);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    return { format, bytes: bytes.length, width: canvas.width, height: canvas.height };
+  }
+}
+
+function geometry(face: DetectedFace) {
+  return { box: face.box, landmarks: face.landmarks, score: face.score };
+}
+
+/** Cache files are written whole or not at all: a reader never sees half a preview. */
+async function writeAtomically(file: string, bytes: Uint8Array): Promise<void> {
+  await fsp.mkdir(path.dirname(file), { recursive: true });
+  const temp = `${file}.${process.pid}.tmp`;
+  await fsp.writeFile(temp, bytes);
+  await fsp.rename(temp, file);
+}
+
+interface PhotoRef {
+  readonly path: string;
+  readonly sha256: string;
+}
+interface RenderFace {
+  readonly landmarks: [number, number][];
+  readonly fidelity: number;
+}
+export type DetectArgs = PhotoRef;
+export interface RegionArgs extends PhotoRef {
+  readonly box: [number, number, number, number];
+}
+export interface PreviewArgs extends PhotoRef {
+  readonly face: FaceGeometry;
+  readonly fidelity: number;
+  readonly out: string;
+  readonly beforeOut?: string;
+}
+export interface RenderArgs extends PhotoRef {
+  readonly faces: RenderFace[];
+  readonly out: string;
+}
+export interface ExportArgs extends PhotoRef {
+  readonly faces: RenderFace[];
+  readonly format: 'original' | 'jpeg' | 'png' | 'webp' | 'tiff';
+  readonly quality?: number;
+  readonly provenance: Omit<Provenance, 'model'> | null;
+  /** A new file: the export's temporary name. */
+  readonly out: string;
+}

@@ -1,0 +1,293 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Box, Job, Landmarks } from '../contract/dto.ts';
+import { AppError } from '../contract/errors.ts';
+import type { EventName, Events } from '../contract/events.ts';
+import type { EngineClient } from './engine-client.ts';
+import { whyPhotoFailed } from './failures.ts';
+import {
+  addExport,
+  getJob,
+  getPhoto,
+  jobParams,
+  listFaces,
+  markItemDone,
+  markItemFailed,
+  markItemWriting,
+  pendingItems,
+  replaceDetectedFaces,
+  setJobState,
+  setPhotoDetection,
+  setPhotoState,
+  type Library,
+  type PendingItem,
+  type PhotoUrl,
+} from './library/index.ts';
+import { EXTENSION, originalFormat, outputStem, photoStem, type WrittenFormat } from './naming.ts';
+import { publish, recover, temporaryName } from './publish.ts';
+
+/** What an export job was asked for, stored with it so a resumed job writes the same files. */
+export interface ExportParams {
+  readonly folder: string;
+  readonly format: 'original' | WrittenFormat;
+  readonly pattern: string;
+  readonly quality: number | null;
+  readonly provenance: boolean;
+  readonly album: string;
+}
+
+interface Exporting extends ExportParams {
+  readonly model: ModelInfo;
+}
+
+export interface ModelInfo {
+  readonly name: string;
+  readonly sha256: string;
+}
+
+export interface JobServices {
+  readonly lib: Library;
+  readonly engine: EngineClient;
+  readonly photoUrl: PhotoUrl;
+  readonly version: string;
+  emit<E extends EventName>(event: E, data: Events[E]): void;
+  model(): Promise<ModelInfo>;
+}
+
+interface EngineFace {
+  readonly box: number[];
+  readonly landmarks: number[][];
+  readonly score: number;
+}
+
+const round2 = (v: number): number => Math.round(v * 100) / 100;
+
+/** Why a job stopped before its end: the user cancelled it, or the app is closing (it resumes later). */
+type StopReason = 'cancelled' | 'closing';
+
+/**
+ * Runs the persistent jobs (detection after import, album export) one photo at a time, recording each photo's
+ * outcome as it goes, so that a crash or a quit loses at most the photo in hand: on the next start the job is
+ * "interrupted" and `resume` continues with what is not done. A photo that fails is recorded with its reason
+ * and the job goes on. Jobs run side by side; the engine's queue orders their work by priority.
+ */
+export class JobRunner {
+  private readonly running = new Map<number, { controller: AbortController; done: Promise<void> }>();
+
+  constructor(private readonly services: JobServices) {}
+
+  /** Starts (or continues) a queued, interrupted or failed job. */
+  start(jobId: number): Job {
+    if (this.running.has(jobId)) return getJob(this.services.lib, jobId);
+    const job = setJobState(this.services.lib, jobId, 'running');
+    this.services.emit('job.state', { jobId, state: 'running', error: null });
+    const controller = new AbortController();
+    const done = this.run(job, controller.signal).finally(() => this.running.delete(jobId));
+    this.running.set(jobId, { controller, done });
+    return job;
+  }
+
+  resume(jobId: number): Job {
+    const job = getJob(this.services.lib, jobId);
+    if (job.state === 'done' || job.state === 'cancelled') {
+      throw new AppError('CONFLICT', `job ${jobId} is ${job.state}: there is nothing to resume`);
+    }
+    return this.start(jobId);
+  }
+
+  async cancel(jobId: number): Promise<Job> {
+    const job = getJob(this.services.lib, jobId);
+    const running = this.running.get(jobId);
+    if (running) {
+      running.controller.abort('cancelled' satisfies StopReason);
+      await running.done;
+    } else if (job.state === 'queued' || job.state === 'interrupted' || job.state === 'failed') {
+      setJobState(this.services.lib, jobId, 'cancelled');
+      this.services.emit('job.state', { jobId, state: 'cancelled', error: null });
+    }
+    return getJob(this.services.lib, jobId);
+  }
+
+  /** Stops every job where it stands; they are 'interrupted' and resume on request. */
+  async close(): Promise<void> {
+    const all = [...this.running.values()];
+    for (const { controller } of all) controller.abort('closing' satisfies StopReason);
+    await Promise.all(all.map((r) => r.done));
+  }
+
+  /** Resolves when no job is running (tests, and a host that wants to quit after the work). */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.all([...this.running.values()].map((r) => r.done));
+  }
+
+  private async run(job: Job, signal: AbortSignal): Promise<void> {
+    const { lib, emit } = this.services;
+    const items = pendingItems(lib, job.id);
+    const started = performance.now();
+    let finishedHere = 0;
+    const progress = (next: PendingItem | undefined): void => {
+      const now = getJob(lib, job.id);
+      const left = now.total - now.done - now.failed;
+      const perItem = finishedHere > 0 ? (performance.now() - started) / finishedHere / 1000 : null;
+      emit('job.progress', {
+        jobId: job.id,
+        done: now.done,
+        total: now.total,
+        failed: now.failed,
+        current: next ? path.basename(next.path) : null,
+        etaSeconds: perItem === null ? null : Math.round(perItem * left),
+      });
+    };
+    try {
+      const exporting = job.kind === 'export' ? await this.prepareExport(job) : undefined;
+      progress(items[0]);
+      for (const [i, item] of items.entries()) {
+        if (signal.aborted) break;
+        if (exporting) await this.exportOne(job.id, item, exporting, signal);
+        else await this.detectOne(job.id, item, signal);
+        finishedHere++;
+        progress(items[i + 1]);
+      }
+      const state = signal.aborted ? (signal.reason === 'closing' ? 'interrupted' : 'cancelled') : 'done';
+      setJobState(lib, job.id, state);
+      emit('job.state', { jobId: job.id, state, error: null });
+    } catch (error) {
+      const message = error instanceof AppError ? error.message : await whyPhotoFailed(error, '');
+      setJobState(lib, job.id, 'failed', message);
+      emit('job.state', { jobId: job.id, state: 'failed', error: message });
+    }
+  }
+
+  /** A failure of one photo: recorded on its item (and on the photo, where it says what became of the file). */
+  private async photoFailed(jobId: number, item: PendingItem, error: unknown): Promise<void> {
+    const { lib } = this.services;
+    const reason = await whyPhotoFailed(error, item.path);
+    const code = error instanceof AppError ? error.code : undefined;
+    if (item.photoId !== null) {
+      if (code === 'NOT_FOUND') setPhotoState(lib, item.photoId, 'missing');
+      else if (code === 'CONFLICT') setPhotoState(lib, item.photoId, 'changed');
+      else if (code === 'IO') setPhotoState(lib, item.photoId, 'unreadable', reason);
+    }
+    markItemFailed(lib, jobId, item.seq, reason);
+  }
+
+  private isStop(error: unknown, signal: AbortSignal): boolean {
+    return signal.aborted && error instanceof AppError && error.code === 'CANCELLED';
+  }
+
+  private async detectOne(jobId: number, item: PendingItem, signal: AbortSignal): Promise<void> {
+    const { lib, engine, emit, photoUrl } = this.services;
+    if (item.photoId === null) {
+      markItemFailed(lib, jobId, item.seq, 'the photo was removed from the album');
+      return;
+    }
+    const photo = getPhoto(lib, item.photoId, photoUrl);
+    try {
+      const found = await engine.request<{ width: number; height: number; faces: EngineFace[] }>(
+        'detect',
+        { path: photo.path, sha256: photo.sha256 },
+        { priority: 'detect', signal },
+      );
+      lib.transaction(() => {
+        replaceDetectedFaces(
+          lib,
+          photo.id,
+          found.faces.map((f) => ({
+            box: f.box.map(round2) as Box,
+            landmarks: f.landmarks.map((p) => p.map(round2)) as Landmarks,
+            score: Math.round(f.score * 1e4) / 1e4,
+          })),
+        );
+        setPhotoDetection(lib, photo.id, { state: 'done', width: found.width, height: found.height });
+        if (photo.state !== 'ok') setPhotoState(lib, photo.id, 'ok');
+        markItemDone(lib, jobId, item.seq);
+      });
+    } catch (error) {
+      if (this.isStop(error, signal)) return;
+      await this.photoFailed(jobId, item, error);
+      setPhotoDetection(lib, photo.id, { state: 'failed', error: await whyPhotoFailed(error, photo.path) });
+    }
+    emit('photo.updated', { photoId: photo.id, albumId: photo.albumId });
+  }
+
+  /** The export folder is made and checked before the first photo: a folder that cannot be written fails the job. */
+  private async prepareExport(job: Job): Promise<Exporting> {
+    const params = jobParams(this.services.lib, job.id) as ExportParams;
+    try {
+      await fs.mkdir(params.folder, { recursive: true });
+      await fs.access(params.folder, fs.constants.W_OK);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      const why = code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? 'permission denied' : code;
+      throw new AppError('IO', `cannot write to ${params.folder} (${why}): choose another folder`);
+    }
+    // A missing or damaged model fails the job once, with what to do, rather than every photo.
+    return { ...params, model: await this.services.model() };
+  }
+
+  private async exportOne(jobId: number, item: PendingItem, params: Exporting, signal: AbortSignal) {
+    const { lib, engine, photoUrl } = this.services;
+    const { folder } = params;
+    if (item.photoId === null) {
+      markItemFailed(lib, jobId, item.seq, 'the photo was removed from the album');
+      return;
+    }
+    const photoId = item.photoId;
+    const faces = listFaces(lib, photoId).filter((f) => f.enabled);
+    // Marks the photo done and records what was written, in one transaction (see publish.ts).
+    const { model } = params;
+    const commit = (final: string): void =>
+      lib.transaction(() => {
+        markItemDone(lib, jobId, item.seq, final);
+        addExport(lib, {
+          jobId,
+          photoId,
+          output: final,
+          model,
+          faces: faces.map((f) => ({ faceId: f.id, fidelity: f.fidelity })),
+        });
+      });
+    // A crash while this photo was being written: publish what was written and linked, remove a partial file.
+    if (item.state === 'writing' && item.tempPath && item.outputPath) {
+      const ext = path.extname(item.outputPath);
+      const stem = path.basename(item.outputPath, ext);
+      const final = await recover(item.tempPath, folder, stem, ext);
+      if (final) {
+        commit(final);
+        return;
+      }
+    }
+    const photo = getPhoto(lib, photoId, photoUrl);
+    const temp = temporaryName(folder, jobId, item.seq);
+    try {
+      const format = params.format === 'original' ? await originalFormat(photo.path) : params.format;
+      const stem = outputStem(params.pattern, { name: photoStem(photo.path), album: params.album });
+      const ext = EXTENSION[format];
+      markItemWriting(lib, jobId, item.seq, { tempPath: temp, outputPath: path.join(folder, stem + ext) });
+      await engine.request(
+        'export',
+        {
+          path: photo.path,
+          sha256: photo.sha256,
+          faces: faces.map((f) => ({ landmarks: f.landmarks, fidelity: f.fidelity })),
+          format: params.format,
+          quality: params.quality ?? undefined,
+          provenance: params.provenance
+            ? {
+                version: this.services.version,
+                faces: faces.map((f) => ({ number: f.number, fidelity: f.fidelity })),
+                date: new Date().toISOString(),
+              }
+            : null,
+          out: temp,
+        },
+        { priority: 'export', signal },
+      );
+      await publish(temp, folder, stem, ext, commit);
+    } catch (error) {
+      await fs.rm(temp, { force: true });
+      if (this.isStop(error, signal)) return;
+      await this.photoFailed(jobId, item, error);
+    }
+  }
+}

@@ -1,0 +1,85 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { toApiError } from '../contract/errors.ts';
+import { createCore } from '../core/app.ts';
+import { forkEngine } from '../core/engine-client.ts';
+import { ENGINE_CONFIG_ENV, type EngineConfig } from '../core/engine/ops.ts';
+import { defaultDataDir, defaultModelPaths } from '../core/paths.ts';
+import { REPO_ROOT, VERSION } from '../core/version.ts';
+import { mediaPath, startServer } from './server.ts';
+import { newToken } from './auth.ts';
+
+const USAGE = `Usage: npm run host -- [--data-dir <folder>] [--port <n>] [--detector <onnx>] [--restorer <model>]
+
+Serves Heirloom on 127.0.0.1 for a browser (and the end-to-end tests). Prints one JSON line
+{"url": …, "token": …}; every request needs the token (open <url>/?token=<token>).`;
+
+/**
+ * The Node host: the core over HTTP. `--detector` and `--restorer` name the models as the CLI's options do
+ * (until the model manager installs them into the data folder).
+ */
+export async function main(argv: readonly string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      'data-dir': { type: 'string' },
+      port: { type: 'string', default: '0' },
+      detector: { type: 'string' },
+      restorer: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const dataDir = path.resolve(values['data-dir'] ?? defaultDataDir());
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    process.stderr.write(`heirloom host: --port must be a port number, got ${values.port}\n`);
+    return 2;
+  }
+  const defaults = defaultModelPaths(dataDir);
+  const engine: EngineConfig = {
+    detector: path.resolve(values.detector ?? defaults.detector),
+    restorer: path.resolve(values.restorer ?? defaults.restorer),
+  };
+  const token = newToken();
+  const entry = path.join(REPO_ROOT, 'src-main/core/engine/process.ts');
+  let core;
+  try {
+    core = createCore(
+      { dataDir, version: VERSION },
+      {
+        spawnEngine: forkEngine(entry, {
+          env: { ...process.env, [ENGINE_CONFIG_ENV]: JSON.stringify(engine) },
+        }),
+        mediaUrl: (id) => mediaPath(token, id),
+      },
+    );
+  } catch (error) {
+    process.stderr.write(`heirloom host: ${toApiError(error).message}\n`);
+    return 1;
+  }
+  const ui = path.join(REPO_ROOT, 'build/renderer');
+  const server = await startServer(core, {
+    port,
+    token,
+    ...(fs.existsSync(path.join(ui, 'index.html')) ? { staticDir: ui } : {}),
+  });
+  process.stdout.write(`${JSON.stringify({ url: server.url, token: server.token })}\n`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  // Running jobs stop where they are, recorded as interrupted: the next start offers to resume them.
+  await server.close();
+  await core.close();
+  return 0;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  process.exitCode = await main(process.argv.slice(2));
+}
