@@ -7,6 +7,7 @@ import type { Restorer } from '../core/engine/restore.ts';
 import { ConversionError, convertCheckpoint } from '../core/models/convert.ts';
 import { openRestorer } from '../core/models/restorers.ts';
 import { CheckpointError } from '../core/nn/pth/index.ts';
+import { makeFolder } from '../core/files.ts';
 import { defaultDataDir, defaultModelPaths } from '../core/paths.ts';
 import { runRestore, type Terminal } from './restore.ts';
 
@@ -113,6 +114,11 @@ async function restore(argv: string[], io: Terminal): Promise<number> {
   if (statSync(values.out, { throwIfNoEntry: false })?.isDirectory() === false) {
     throw usage(`--out ${values.out} is a file; name a folder for the restored photos`);
   }
+  // Made before any photo is read, so a folder that cannot be made (under /proc, a read-only disk) is said
+  // once, for what it is, rather than as every photo's failure.
+  await makeFolder(values.out).catch((error: NodeJS.ErrnoException) => {
+    throw usage(`cannot make the folder --out ${values.out} (${error.code ?? error.message})`);
+  });
   const fidelity = number(values.w, '--w', 0.5);
   if (fidelity < 0 || fidelity > 1) throw usage(`--w must be between 0 and 1, got ${fidelity}`);
   const upscale = number(values.upscale, '--upscale', 1);

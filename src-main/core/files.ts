@@ -53,6 +53,30 @@ export async function noPhotosIn(folder: string): Promise<string> {
     : `a folder with no photos in it (${looked}; its ${subfolders} subfolder${subfolders === 1 ? ' is' : 's are'} not read: name ${subfolders === 1 ? 'it' : 'them'})`;
 }
 
+/**
+ * Makes `folder` and any missing parents, one level at a time. Node's `mkdir(…, {recursive: true})` never
+ * returns for a folder under /proc (measured on Node 20: it retries the ENOENT forever), and an export
+ * folder is typed by a user; this way every level's refusal comes back as an error.
+ */
+export async function makeFolder(folder: string): Promise<void> {
+  const missing: string[] = [];
+  for (let at = path.resolve(folder); ; at = path.dirname(at)) {
+    const stat = await fs.stat(at).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return undefined;
+      throw error;
+    });
+    if (stat?.isDirectory()) break;
+    if (stat) throw Object.assign(new Error(`${at} is a file, not a folder`), { code: 'ENOTDIR' });
+    missing.push(at);
+    if (path.dirname(at) === at) break;
+  }
+  for (const dir of missing.reverse()) {
+    await fs.mkdir(dir).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw error;
+    });
+  }
+}
+
 export interface WriteOptions {
   /** Creates `target` as a second name of `existing`, failing if `target` exists (fs.link; tests replace it). */
   readonly link?: (existing: string, target: string) => Promise<void>;
@@ -71,7 +95,7 @@ export async function writeNewFile(
   bytes: Uint8Array,
   options: WriteOptions = {},
 ): Promise<string> {
-  await fs.mkdir(dir, { recursive: true });
+  await makeFolder(dir);
   const temp = path.join(dir, `.${stem}.${randomBytes(6).toString('hex')}.partial`);
   const handle = await fs.open(temp, 'wx');
   try {

@@ -5,6 +5,7 @@ import { AppError } from '../contract/errors.ts';
 import type { EventName, Events } from '../contract/events.ts';
 import type { EngineClient } from './engine-client.ts';
 import { whyPhotoFailed } from './failures.ts';
+import { makeFolder } from './files.ts';
 import {
   addExport,
   getJob,
@@ -214,11 +215,19 @@ export class JobRunner {
   private async prepareExport(job: Job): Promise<Exporting> {
     const params = jobParams(this.services.lib, job.id) as ExportParams;
     try {
-      await fs.mkdir(params.folder, { recursive: true });
+      await makeFolder(params.folder);
       await fs.access(params.folder, fs.constants.W_OK);
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      const why = code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? 'permission denied' : code;
+      const code = (error as NodeJS.ErrnoException).code ?? '';
+      const why =
+        {
+          EACCES: 'permission denied',
+          EPERM: 'permission denied',
+          EROFS: 'a read-only disk',
+          ENOTDIR: 'part of that path is a file',
+          ENOENT: 'a folder cannot be made there',
+          ENOSPC: 'the disk is full',
+        }[code] ?? code;
       throw new AppError('IO', `cannot write to ${params.folder} (${why}): choose another folder`);
     }
     // A missing or damaged model fails the job once, with what to do, rather than every photo.

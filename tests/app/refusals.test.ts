@@ -128,7 +128,14 @@ test('an export into a folder that cannot be written fails the job in words; one
   await core.idle();
   const failed = await core.dispatch('job.get', { jobId: job.id });
   assert.equal(failed.state, 'failed');
-  assert.match(failed.error!, /cannot write to .*a-file\/exports.*choose another folder/);
+  assert.match(
+    failed.error!,
+    /cannot write to .*a-file\/exports \(part of that path is a file\): choose another folder/,
+  );
+  // A folder under /proc: Node's own recursive mkdir never returns there.
+  const proc = await core.dispatch('export.start', { albumId: album.id, folder: '/proc/heirloom-exports' });
+  await core.idle();
+  assert.match((await core.dispatch('job.get', { jobId: proc.id })).error!, /a folder cannot be made there/);
 
   const into = await refusal(core.dispatch('export.start', { albumId: album.id, folder: photos }));
   assert.equal(into.code, 'INVALID_INPUT');

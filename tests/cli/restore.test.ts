@@ -264,6 +264,20 @@ describe('heirloom restore never loses a file', () => {
     assert.equal(fs.readFileSync(file, 'utf8'), 'keep me');
   });
 
+  test('an --out that cannot be made is said once, before any photo is read', async () => {
+    // Under /proc no folder can be made (and Node's recursive mkdir never returns there).
+    const run = await runMain([
+      'restore',
+      photo('CodeFormer/inputs/whole_imgs/04.jpg'),
+      '--out',
+      '/proc/heirloom/out',
+      ...MODELS,
+    ]);
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, /^heirloom: cannot make the folder --out \/proc\/heirloom\/out \(ENOENT\)\n/);
+    assert.equal(run.stdout, '');
+  });
+
   test('a folder with no photos is reported as a failed input, also in --json', async () => {
     const empty = tempDir();
     fs.writeFileSync(path.join(empty, 'notes.txt'), 'not a photo');

@@ -1,12 +1,7 @@
 import type Database from 'better-sqlite3';
-import { MIGRATIONS } from './migrations/index.ts';
+import { MIGRATIONS, type Migration } from './migrations/index.ts';
 
-/** One step of the schema, in a file of its own (migrations/NNN-what.ts), never edited once released. */
-export interface Migration {
-  readonly version: number;
-  readonly name: string;
-  up(db: Database.Database): void;
-}
+export type { Migration };
 
 /**
  * Written into the database header (PRAGMA application_id: offset 68, https://sqlite.org/fileformat.html §1.3), so

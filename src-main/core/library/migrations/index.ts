@@ -1,7 +1,14 @@
-import type { Migration } from '../migrate.ts';
+import type Database from 'better-sqlite3';
 import * as albumsPhotosFaces from './001-albums-photos-faces.ts';
 import * as jobsExports from './002-jobs-exports.ts';
 import * as settings from './003-settings.ts';
+
+/** One step of the schema, in a file of its own (NNN-what.ts), never edited once released. */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  up(db: Database.Database): void;
+}
 
 /** Every migration, in the order they run. A new one is a new file, added at the end. */
 export const MIGRATIONS: readonly Migration[] = [albumsPhotosFaces, jobsExports, settings];
