@@ -126,3 +126,18 @@ test('a cancelled export stops after the photo in hand and leaves no temporary f
   assert.ok(written.every((n) => !n.startsWith('.')));
   await assert.rejects(core.dispatch('job.resume', { jobId: job.id }), { code: 'CONFLICT' });
 });
+
+test('previews of one face asked in a burst (a dragged slider) render only the latest w', async () => {
+  const { core, list } = await setUp({ 'beach.jpg': BEACH }, 12);
+  const [face] = await core.dispatch('face.list', { photoId: list[0]!.id });
+  const asked = [0.1, 0.2, 0.3, 0.4].map((fidelity) =>
+    core.dispatch('face.preview', { faceId: face!.id, fidelity }).then(
+      (preview) => preview.fidelity,
+      (error: { code: string }) => error.code,
+    ),
+  );
+  const outcomes = await Promise.all(asked);
+  // The first may already be running when the others come (its result is then dropped); the last always wins.
+  assert.equal(outcomes.at(-1), 0.4);
+  assert.deepEqual(outcomes.slice(0, -1), ['CANCELLED', 'CANCELLED', 'CANCELLED']);
+});
