@@ -127,7 +127,9 @@ export function createCore(config: CoreConfig, ports: CorePorts): Core {
     'album.get': ({ albumId }) => library.getAlbum(lib, albumId),
     'album.rename': ({ albumId, name }) => library.renameAlbum(lib, albumId, name),
     'album.update': ({ albumId, defaults }) => library.updateAlbumDefaults(lib, albumId, defaults),
-    'album.delete': ({ albumId }) => {
+    'album.delete': async ({ albumId }) => {
+      library.getAlbum(lib, albumId);
+      await jobs.stopAlbum(albumId);
       library.deleteAlbum(lib, albumId);
       return { deleted: true };
     },

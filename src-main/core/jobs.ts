@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { Box, Job, Landmarks } from '../contract/dto.ts';
+import type { Box, Job, JobState, Landmarks } from '../contract/dto.ts';
 import { AppError } from '../contract/errors.ts';
 import type { EventName, Events } from '../contract/events.ts';
 import type { EngineClient } from './engine-client.ts';
@@ -121,6 +121,30 @@ export class JobRunner {
     while (this.running.size > 0) await Promise.all([...this.running.values()].map((r) => r.done));
   }
 
+  /** Stops the album's running jobs (before the album is deleted, jobs and all). */
+  async stopAlbum(albumId: number): Promise<void> {
+    const jobs = [...this.running.entries()].filter(
+      ([id]) => getJob(this.services.lib, id).albumId === albumId,
+    );
+    for (const [, { controller }] of jobs) controller.abort('cancelled' satisfies StopReason);
+    await Promise.all(jobs.map(([, r]) => r.done));
+  }
+
+  /** False once the job is gone from the library (its album was deleted). */
+  private exists(jobId: number): boolean {
+    try {
+      getJob(this.services.lib, jobId);
+      return true;
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'NOT_FOUND') return false;
+      throw error;
+    }
+  }
+
+  /**
+   * One job from where it stands to its end. It never rejects: what goes wrong with one photo is that photo's
+   * failure, recorded on its item; what stops the whole job is recorded on the job.
+   */
   private async run(job: Job, signal: AbortSignal): Promise<void> {
     const { lib, emit } = this.services;
     const items = pendingItems(lib, job.id);
@@ -139,23 +163,30 @@ export class JobRunner {
         etaSeconds: perItem === null ? null : Math.round(perItem * left),
       });
     };
+    const finish = (state: JobState, error: string | null): void => {
+      if (!this.exists(job.id)) return;
+      setJobState(lib, job.id, state, error);
+      emit('job.state', { jobId: job.id, state, error });
+    };
     try {
       const exporting = job.kind === 'export' ? await this.prepareExport(job) : undefined;
       progress(items[0]);
       for (const [i, item] of items.entries()) {
         if (signal.aborted) break;
-        if (exporting) await this.exportOne(job.id, item, exporting, signal);
-        else await this.detectOne(job.id, item, signal);
+        try {
+          if (exporting) await this.exportOne(job.id, item, exporting, signal);
+          else await this.detectOne(job.id, item, signal);
+        } catch (error) {
+          // What the photo's own handling could not record (the photo was removed while it was worked on).
+          if (!this.exists(job.id)) return;
+          markItemFailed(lib, job.id, item.seq, await whyPhotoFailed(error, item.path));
+        }
         finishedHere++;
         progress(items[i + 1]);
       }
-      const state = signal.aborted ? (signal.reason === 'closing' ? 'interrupted' : 'cancelled') : 'done';
-      setJobState(lib, job.id, state);
-      emit('job.state', { jobId: job.id, state, error: null });
+      finish(signal.aborted ? (signal.reason === 'closing' ? 'interrupted' : 'cancelled') : 'done', null);
     } catch (error) {
-      const message = error instanceof AppError ? error.message : await whyPhotoFailed(error, '');
-      setJobState(lib, job.id, 'failed', message);
-      emit('job.state', { jobId: job.id, state: 'failed', error: message });
+      finish('failed', error instanceof AppError ? error.message : await whyPhotoFailed(error, ''));
     }
   }
 
@@ -164,10 +195,14 @@ export class JobRunner {
     const { lib } = this.services;
     const reason = await whyPhotoFailed(error, item.path);
     const code = error instanceof AppError ? error.code : undefined;
-    if (item.photoId !== null) {
-      if (code === 'NOT_FOUND') setPhotoState(lib, item.photoId, 'missing');
-      else if (code === 'CONFLICT') setPhotoState(lib, item.photoId, 'changed');
-      else if (code === 'IO') setPhotoState(lib, item.photoId, 'unreadable', reason);
+    const photoId = item.photoId;
+    if (photoId !== null) {
+      // In one transaction with the item: a photo removed meanwhile fails both, and the job records why.
+      lib.transaction(() => {
+        if (code === 'NOT_FOUND') setPhotoState(lib, photoId, 'missing');
+        else if (code === 'CONFLICT') setPhotoState(lib, photoId, 'changed');
+        else if (code === 'IO') setPhotoState(lib, photoId, 'unreadable', reason);
+      });
     }
     markItemFailed(lib, jobId, item.seq, reason);
   }
@@ -248,13 +283,20 @@ export class JobRunner {
     const commit = (final: string): void =>
       lib.transaction(() => {
         markItemDone(lib, jobId, item.seq, final);
-        addExport(lib, {
-          jobId,
-          photoId,
-          output: final,
-          model,
-          faces: faces.map((f) => ({ faceId: f.id, fidelity: f.fidelity })),
-        });
+        try {
+          // A savepoint of its own: a photo removed from the album while it was exported has no history to keep.
+          lib.transaction(() =>
+            addExport(lib, {
+              jobId,
+              photoId,
+              output: final,
+              model,
+              faces: faces.map((f) => ({ faceId: f.id, fidelity: f.fidelity })),
+            }),
+          );
+        } catch (error) {
+          if (!(error instanceof AppError && error.code === 'NOT_FOUND')) throw error;
+        }
       });
     // A crash while this photo was being written: publish what was written and linked, remove a partial file.
     if (item.state === 'writing' && item.tempPath && item.outputPath) {

@@ -141,3 +141,36 @@ test('previews of one face asked in a burst (a dragged slider) render only the l
   assert.equal(outcomes.at(-1), 0.4);
   assert.deepEqual(outcomes.slice(0, -1), ['CANCELLED', 'CANCELLED', 'CANCELLED']);
 });
+
+test('photos removed during an export fail alone; an album deleted while its job runs takes the job with it', async () => {
+  const files = Object.fromEntries(
+    ['0143', '0240', '0342', '0345', '0368', '0412'].map((n) => [
+      `${n}.png`,
+      photo(`CodeFormer/inputs/cropped_faces/${n}.png`),
+    ]),
+  );
+  const { core, album, root, list } = await setUp(files, 12);
+  const out = path.join(root, 'out');
+  const job = await core.dispatch('export.start', { albumId: album.id, folder: out });
+  const removed = list.slice(3).map((p) => p.id);
+  await core.dispatch('photo.remove', { photoIds: removed });
+  await core.idle();
+  const after = await core.dispatch('job.get', { jobId: job.id });
+  assert.equal(after.state, 'done');
+  assert.equal(after.done + after.failed, 6);
+  assert.equal(after.failed, 3);
+  assert.ok(after.items!.filter((i) => i.state === 'failed').every((i) => /removed/.test(i.error!)));
+  assert.equal(fs.readdirSync(out).length, after.done);
+  assert.equal((await core.dispatch('export.history', { albumId: album.id })).length, after.done);
+
+  const again = await core.dispatch('export.start', { albumId: album.id, folder: path.join(root, 'again') });
+  await core.dispatch('album.delete', { albumId: album.id });
+  await core.idle();
+  await assert.rejects(core.dispatch('job.get', { jobId: again.id }), { code: 'NOT_FOUND' });
+  assert.deepEqual(await core.dispatch('album.list', {}), []);
+  assert.deepEqual(
+    fs.readdirSync(path.join(root, 'again')).filter((n) => n.startsWith('.')),
+    [],
+    'no temporary file left',
+  );
+});
