@@ -256,10 +256,14 @@ export function createCore(config: CoreConfig, ports: CorePorts): Core {
     },
     async media(id) {
       const [kind, name = ''] = id.split('/');
-      if (kind === 'photo') {
-        const p = lib.db.prepare('SELECT path FROM photos WHERE id = ?').get(Number(name)) as
-          { path: string } | undefined;
-        if (!p || !fs.existsSync(p.path)) return undefined;
+      if (kind === 'photo' && /^[1-9]\d{0,15}$/.test(name)) {
+        let p: Photo;
+        try {
+          p = photo(Number(name));
+        } catch {
+          return undefined; // removed: no such media
+        }
+        if (!fs.existsSync(p.path)) return undefined;
         return {
           path: p.path,
           contentType: CONTENT_TYPES[path.extname(p.path).toLowerCase()] ?? 'application/octet-stream',

@@ -81,6 +81,8 @@ test('a face previewed at two w gives two different images, and the same w again
   const again = await host.api('face.preview', { faceId: face!.id, fidelity: 0.9 });
   assert.equal(again.cached, true);
   assert.equal(again.url, high.url);
+  // The original itself, served by the photo's id (never by a path), as the file holds it.
+  assert.deepEqual(await host.media(photo.url), fs.readFileSync(path.join(photos, '00.jpg')));
   const original = await sharp(await host.media(low.originalUrl)).metadata();
   assert.equal(original.width, (await sharp(await host.media(low.url)).metadata()).width);
 });
