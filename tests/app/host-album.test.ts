@@ -146,3 +146,23 @@ test('the album exports one file per photo, with each face at its own w and the 
       .map((f) => [f.number, f.id === faces[0]!.id ? 0.9 : f.fidelity]),
   );
 });
+
+test('the real host refuses what the server tests refuse: no token, a forged signature, a path for a media id', async () => {
+  const listed = await fetch(`${host.url}/api/album.list`, { method: 'POST', body: '{}' });
+  assert.equal(listed.status, 401);
+  const photo = await photoNamed('00.jpg');
+  const forged = new URL(photo.url, host.url);
+  forged.searchParams.set('sig', 'A'.repeat(43));
+  assert.equal((await fetch(forged)).status, 401);
+  for (const attempt of [
+    '/media/photo/..%2f..%2fetc%2fpasswd',
+    `/media/${encodeURIComponent(path.join(photos, '00.jpg'))}`,
+  ]) {
+    assert.equal((await fetch(new URL(attempt, host.url))).status, 404, attempt);
+  }
+  const foreign = await fetch(`${host.url}/api/album.list`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${host.token}`, origin: 'https://evil.example' },
+  });
+  assert.equal(foreign.status, 403);
+});
