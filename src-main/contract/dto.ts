@@ -57,6 +57,7 @@ export interface Photo {
   readonly path: string;
   /** File name shown to the user. */
   readonly name: string;
+  /** The content's sha256; '' until the import job has read the file. */
   readonly sha256: string;
   readonly bytes: number;
   readonly mtimeMs: number;

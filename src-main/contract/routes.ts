@@ -61,10 +61,12 @@ export const routes = {
   /** Forgets the album and every decision in it; never touches a file. */
   'album.delete': route<{ deleted: true }>()(z.object({ albumId: id }).strict()),
 
-  /** Adds files, and the photos directly inside folders, by reference; detection runs as a job. */
+  /**
+   * Adds files, and the photos directly inside folders, by reference, at once; a job then reads each (a moved
+   * photo is recognised by its content and relinked, keeping its faces) and finds its faces.
+   */
   'photo.import': route<{
     added: number;
-    relinked: number;
     alreadyThere: number;
     skipped: { path: string; reason: string }[];
     jobId: number | null;

@@ -7,7 +7,7 @@ import type { ParsedInput, RouteName, RouteOutput } from '../contract/routes.ts'
 import { parseInput } from '../contract/validate.ts';
 import { EngineClient } from './engine-client.ts';
 import type { SpawnEngine } from './engine/protocol.ts';
-import { checkPhoto, fileFacts, importPaths } from './import.ts';
+import { checkPhoto, fileFacts, importPaths, UNREAD } from './import.ts';
 import { JobRunner, type ExportParams, type ModelInfo } from './jobs.ts';
 import * as library from './library/index.ts';
 import { DEFAULT_PATTERN } from './naming.ts';
@@ -91,6 +91,7 @@ export function createCore(config: CoreConfig, ports: CorePorts): Core {
   const photo = (photoId: number): Photo => library.getPhoto(lib, photoId, photoUrl);
   /** A photo an engine operation can work on, or why not, in words. */
   const usable = (p: Photo): Photo => {
+    if (p.sha256 === UNREAD) throw new AppError('CONFLICT', `${p.name} is still being imported`);
     if (p.state === 'missing') throw new AppError('NOT_FOUND', `the original is missing: ${p.path}`);
     if (p.state === 'changed') {
       throw new AppError('CONFLICT', `the original was changed since it was imported: find its faces again`);
@@ -136,10 +137,9 @@ export function createCore(config: CoreConfig, ports: CorePorts): Core {
 
     'photo.import': async ({ albumId, paths }) => {
       library.getAlbum(lib, albumId);
-      const result = await importPaths(lib, albumId, paths, photoUrl);
+      const result = await importPaths(lib, albumId, paths);
       return {
         added: result.added.length,
-        relinked: result.relinked.length,
         alreadyThere: result.alreadyThere,
         skipped: result.skipped,
         jobId: detectJob(albumId, result.added),

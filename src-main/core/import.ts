@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { AppError } from '../contract/errors.ts';
+import type { Photo } from '../contract/dto.ts';
 import { isImagePath, noPhotosIn } from './files.ts';
 import { sha256File } from './hash.ts';
 import {
@@ -9,6 +9,7 @@ import {
   findPhotosBySha256,
   getPhoto,
   relinkPhoto,
+  removePhotos,
   setPhotoState,
   type Library,
   type PhotoFile,
@@ -23,21 +24,20 @@ export async function fileFacts(file: string): Promise<PhotoFile> {
 
 export interface ImportResult {
   added: number[];
-  relinked: number[];
   alreadyThere: number;
   skipped: { path: string; reason: string }[];
 }
 
 /**
- * The photos the user named (files, and the photos directly inside folders), added by reference: read to hash
- * them, never copied or written. A file whose content the album already holds at a path that is gone is the
- * same photo moved: it is relinked, keeping its faces and decisions.
+ * The photos the user named (files, and the photos directly inside folders), added by reference: never
+ * copied or written. Only listed and measured here, so an import of thousands of scans answers at once; each
+ * is read (hashed) by the detection job that follows (`identify`), with progress, where a photo the album
+ * already had at a path that is gone is recognised by its content and relinked.
  */
 export async function importPaths(
   lib: Library,
   albumId: number,
   paths: readonly string[],
-  photoUrl: PhotoUrl,
 ): Promise<ImportResult> {
   const files: string[] = [];
   const skipped: { path: string; reason: string }[] = [];
@@ -62,35 +62,38 @@ export async function importPaths(
     } else files.push(input);
   }
   const toAdd: PhotoFile[] = [];
-  const relinked: number[] = [];
   for (const file of files) {
-    let facts: PhotoFile;
-    try {
-      facts = await fileFacts(file);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      skipped.push({
-        path: file,
-        reason: code === 'EACCES' ? 'permission denied' : `cannot be read (${code})`,
-      });
-      continue;
-    }
-    const moved = findPhotosBySha256(lib, albumId, facts.sha256, photoUrl).find(
-      (p) => p.path !== file && !fs.existsSync(p.path),
-    );
-    if (moved) {
-      try {
-        relinkPhoto(lib, moved.id, facts);
-        relinked.push(moved.id);
-        continue;
-      } catch (error) {
-        if (!(error instanceof AppError && error.code === 'CONFLICT')) throw error;
-      }
-    }
-    toAdd.push(facts);
+    const stat = await fsp.stat(file).catch(() => undefined);
+    if (!stat?.isFile()) skipped.push({ path: file, reason: 'no such file (a link to nothing?)' });
+    // The content hash is not known yet: UNREAD until the detection job reads the file.
+    else toAdd.push({ path: file, sha256: UNREAD, bytes: stat.size, mtimeMs: stat.mtimeMs });
   }
   const { added, alreadyThere } = addPhotos(lib, albumId, toAdd);
-  return { added, relinked, alreadyThere: alreadyThere.length, skipped };
+  return { added, alreadyThere: alreadyThere.length, skipped };
+}
+
+/** The sha256 of a photo whose file has not been read yet (just imported). */
+export const UNREAD = '';
+
+/**
+ * Reads a just-imported photo's content hash. If the album has a photo with that content whose file is gone,
+ * this is that photo, moved: the old entry (with its faces and decisions) is pointed here and the new one
+ * removed; its id is returned. Otherwise the hash is recorded and undefined returned.
+ */
+export async function identify(lib: Library, photo: Photo, photoUrl: PhotoUrl): Promise<number | undefined> {
+  const facts = await fileFacts(photo.path);
+  const moved = findPhotosBySha256(lib, photo.albumId, facts.sha256, photoUrl).find(
+    (p) => p.id !== photo.id && !fs.existsSync(p.path),
+  );
+  if (!moved) {
+    relinkPhoto(lib, photo.id, facts);
+    return undefined;
+  }
+  lib.transaction(() => {
+    removePhotos(lib, [photo.id]);
+    relinkPhoto(lib, moved.id, facts);
+  });
+  return moved.id;
 }
 
 /**

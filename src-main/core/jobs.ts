@@ -25,6 +25,7 @@ import {
   type PhotoUrl,
 } from './library/index.ts';
 import { EXTENSION, originalFormat, outputStem, photoStem, type WrittenFormat } from './naming.ts';
+import { identify, UNREAD } from './import.ts';
 import { publish, recover, temporaryName } from './publish.ts';
 
 /** What an export job was asked for, stored with it so a resumed job writes the same files. */
@@ -194,7 +195,8 @@ export class JobRunner {
   private async photoFailed(jobId: number, item: PendingItem, error: unknown): Promise<void> {
     const { lib } = this.services;
     const reason = await whyPhotoFailed(error, item.path);
-    const code = error instanceof AppError ? error.code : undefined;
+    const errno = (error as NodeJS.ErrnoException | undefined)?.code;
+    const code = error instanceof AppError ? error.code : errno === 'ENOENT' ? 'NOT_FOUND' : undefined;
     const photoId = item.photoId;
     if (photoId !== null) {
       // In one transaction with the item: a photo removed meanwhile fails both, and the job records why.
@@ -217,8 +219,18 @@ export class JobRunner {
       markItemFailed(lib, jobId, item.seq, 'the photo was removed from the album');
       return;
     }
-    const photo = getPhoto(lib, item.photoId, photoUrl);
+    let photo = getPhoto(lib, item.photoId, photoUrl);
     try {
+      if (photo.sha256 === UNREAD) {
+        // Just imported: read it once for its content hash; a moved photo the album had takes this path.
+        const moved = await identify(lib, photo, photoUrl);
+        if (moved !== undefined) {
+          markItemDone(lib, jobId, item.seq);
+          emit('photo.updated', { photoId: moved, albumId: photo.albumId });
+          return;
+        }
+        photo = getPhoto(lib, photo.id, photoUrl);
+      }
       const found = await engine.request<{ width: number; height: number; faces: EngineFace[] }>(
         'detect',
         { path: photo.path, sha256: photo.sha256 },
@@ -309,6 +321,10 @@ export class JobRunner {
       }
     }
     const photo = getPhoto(lib, photoId, photoUrl);
+    if (photo.sha256 === UNREAD) {
+      markItemFailed(lib, jobId, item.seq, 'its import is not finished: export it once its faces are found');
+      return;
+    }
     const temp = temporaryName(folder, jobId, item.seq);
     try {
       const format = params.format === 'original' ? await originalFormat(photo.path) : params.format;

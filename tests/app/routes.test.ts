@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
@@ -173,4 +174,27 @@ test('photos removed during an export fail alone; an album deleted while its job
     [],
     'no temporary file left',
   );
+});
+
+test('an import answers before any photo is read; the job that follows reads each one, then finds its faces', async () => {
+  const root = tempDir();
+  const restorer = path.join(root, 'restorer.onnx');
+  fs.writeFileSync(restorer, fidelityBlendRestorer());
+  const core = coreFor(path.join(root, 'data'), { detector: YUNET, restorer });
+  cores.push(core);
+  const album = await core.dispatch('album.create', { name: 'Scans' });
+  const imported = await core.dispatch('photo.import', { albumId: album.id, paths: [BEACH, GIRLS] });
+  assert.equal(imported.added, 2);
+  // The second photo is read only after the first one's faces are found (an engine has to start first).
+  const listed = await core.dispatch('photo.list', { albumId: album.id });
+  assert.deepEqual(
+    [listed[1]!.path, listed[1]!.sha256, listed[1]!.detection, listed[1]!.bytes],
+    [GIRLS, '', 'pending', fs.statSync(GIRLS).size],
+  );
+  await assert.rejects(core.dispatch('photo.render', { photoId: listed[1]!.id }), { code: 'CONFLICT' });
+  await core.idle();
+  for (const p of await core.dispatch('photo.list', { albumId: album.id })) {
+    assert.equal(p.sha256, createHash('sha256').update(fs.readFileSync(p.path)).digest('hex'));
+    assert.equal(p.detection, 'done');
+  }
 });
