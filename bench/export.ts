@@ -61,7 +61,7 @@ try {
   await core.close();
 
   // The same exports by the engine alone, in this process: decode, restore, paste, encode, write.
-  const engine = new Engine(config);
+  const engine = new Engine({ ...config, dataDir: path.join(root, 'engine-data') });
   const handlers = engine.handlers();
   const signal = new AbortController().signal;
   const context = { signal, progress: () => {} };

@@ -24,6 +24,8 @@ changed, and nothing already in --out is overwritten (a taken name gets -1, -2, 
   --detector <onnx>   the YuNet face detector (default: <data folder>/models/face_detection_yunet_2026may.onnx)
   --aligned           the inputs are faces already cropped and aligned to 512×512: restore them as they are
   --upscale <1..8>    also enlarge the whole photo this many times (default 1)
+  --no-provenance     do not write how the photo was restored (Heirloom's version, the model and its sha256,
+                      each face's w, the date) into the output's XMP
   --json              print one JSON object per input, one per line
   -h, --help          show this help
 
@@ -39,7 +41,7 @@ Exit status: 0 converted, 1 the checkpoint was refused (the reason on stderr), 2
 
 const USAGE = `Usage:
   heirloom restore <file|folder>... --out <folder> [--w 0.5] [--restorer <model>] [--detector <onnx>]
-                   [--aligned] [--upscale 1] [--json]
+                   [--aligned] [--upscale 1] [--no-provenance] [--json]
   heirloom convert <checkpoint.pth> --out <folder>
 
 Run 'heirloom <command> --help' for what each option does.`;
@@ -100,6 +102,7 @@ async function restore(argv: string[], io: Terminal): Promise<number> {
       aligned: { type: 'boolean', default: false },
       upscale: { type: 'string' },
       json: { type: 'boolean', default: false },
+      'no-provenance': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     'restore',
@@ -145,6 +148,7 @@ async function restore(argv: string[], io: Terminal): Promise<number> {
       upscale,
       aligned: values.aligned,
       json: values.json,
+      provenance: !values['no-provenance'],
       detector,
       restorer,
       io,

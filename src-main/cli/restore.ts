@@ -12,6 +12,7 @@ import type { Restorer } from '../core/engine/restore.ts';
 import { whyPhotoFailed } from '../core/failures.ts';
 import { expandInputs, writeNewFile } from '../core/files.ts';
 import { EXTENSION } from '../core/naming.ts';
+import { VERSION } from '../core/version.ts';
 
 /** Where the CLI writes: the process's stdout and stderr, or a test's stand-ins. */
 export interface Terminal {
@@ -26,6 +27,8 @@ export interface RestoreCommand {
   readonly upscale: number;
   readonly aligned: boolean;
   readonly json: boolean;
+  /** Heirloom's provenance in each output's XMP. */
+  readonly provenance: boolean;
   readonly detector: FaceDetector | undefined;
   readonly restorer: Restorer;
   readonly io: Terminal;
@@ -89,7 +92,17 @@ export async function runRestore(command: RestoreCommand): Promise<number> {
         result.output,
         result.photo.encoding,
         await readSourceMetadata(bytes),
-        null,
+        command.provenance
+          ? {
+              version: VERSION,
+              model: command.restorer.model,
+              faces: ('faces' in result ? result.faces : [undefined]).map((_, i) => ({
+                number: i + 1,
+                fidelity: command.fidelity,
+              })),
+              date: new Date().toISOString(),
+            }
+          : null,
       );
       const stem = path.basename(input, path.extname(input));
       const output = await writeNewFile(

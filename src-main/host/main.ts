@@ -45,6 +45,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const engine: EngineConfig = {
     detector: path.resolve(values.detector ?? defaults.detector),
     restorer: path.resolve(values.restorer ?? defaults.restorer),
+    dataDir,
   };
   const token = newToken();
   const entry = path.join(REPO_ROOT, 'src-main/core/engine/process.ts');

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
@@ -463,4 +464,22 @@ describe('heirloom restore never loses a file', () => {
     assert.match(run.stderr, /photo\.jpg: no such file/);
     assert.deepEqual(fs.readdirSync(out), ['04.jpg']);
   });
+});
+
+test('each output says in its XMP how it was restored, unless --no-provenance', async () => {
+  const out = tempDir();
+  const input = photo('CodeFormer/inputs/whole_imgs/00.jpg');
+  const run = await runMain(['restore', input, '--out', out, '--w', '0.7', ...MODELS]);
+  assert.equal(run.code, 0, run.stderr);
+  const xmp = (await sharp(path.join(out, '00.jpg')).metadata()).xmp!.toString();
+  const sha256 = createHash('sha256').update(fs.readFileSync(IDENTITY_RESTORER)).digest('hex');
+  assert.ok(xmp.includes(`heirloom:ModelSHA256="${sha256}"`), xmp);
+  assert.ok(xmp.includes('heirloom:ModelName="identity_restorer.onnx"'));
+  const ws = [...xmp.matchAll(/<heirloom:Fidelity>([\d.]+)</g)].map((m) => Number(m[1]));
+  assert.deepEqual(ws, [0.7, 0.7, 0.7, 0.7], 'the four faces of 00.jpg, each at w = 0.7');
+
+  const plain = tempDir();
+  assert.equal((await runMain(['restore', input, '--out', plain, '--no-provenance', ...MODELS])).code, 0);
+  const meta = await sharp(path.join(plain, '00.jpg')).metadata();
+  assert.ok(!meta.xmp?.toString().includes('heirloom'));
 });

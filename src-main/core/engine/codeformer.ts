@@ -7,7 +7,7 @@ import { EngineError } from './errors.ts';
 import { FACE_SIZE } from './align.ts';
 import type { RgbImage } from './image.ts';
 import type { RestoredFace } from './paste.ts';
-import { faceToTensor, tensorToFace, type Restorer } from './restore.ts';
+import { faceToTensor, tensorToFace, type ModelIdentity, type Restorer } from './restore.ts';
 import { openSession, type ExecutionProvider, type SessionChoice, type SessionOptions } from './sessions.ts';
 
 /** The sidecar beside a converted model (`heirloom convert`): where it came from and how to run it. */
@@ -101,6 +101,7 @@ export class CodeFormerRestorer implements Restorer {
     private readonly options: CodeFormerOptions,
     readonly provider: ExecutionProvider,
     readonly fallbackReason: string | undefined,
+    readonly model: ModelIdentity,
   ) {}
 
   static async open(dir: string, options: CodeFormerOptions = {}): Promise<CodeFormerRestorer> {
@@ -123,6 +124,7 @@ export class CodeFormerRestorer implements Restorer {
       options,
       a.provider,
       a.fallbackReason,
+      { name: `CodeFormer (${sidecar.source.file})`, sha256: sidecar.source.sha256 },
     );
   }
 

@@ -3,14 +3,13 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { AppError, type ErrorCode } from '../../contract/errors.ts';
-import { CodeFormerRestorer, readSidecar, SIDECAR } from './codeformer.ts';
+import { openRestorer } from '../models/restorers.ts';
 import { FaceDetector, type DetectedFace } from './detect.ts';
 import { decodePhoto, encodeRaster, type Photo, type Raster, type RgbImage } from './image.ts';
 import { encodeExport, readSourceMetadata, type Provenance } from './metadata.ts';
 import { restoreFacesOnto } from './pipeline.ts';
-import { OnnxRestorer, type Restorer } from './restore.ts';
+import type { Restorer } from './restore.ts';
 import { checkpoint, type Handler, type OperationContext as Context } from './serve.ts';
-import { sha256File } from '../hash.ts';
 
 /**
  * What the engine process does, one operation per request (ARCHITECTURE.md "The flow of one photo"): it reads
@@ -24,10 +23,10 @@ export const ENGINE_CONFIG_ENV = 'HEIRLOOM_ENGINE';
 
 export interface EngineConfig {
   readonly detector: string;
-  /** A converted CodeFormer folder, or an ONNX restorer (the single-graph contract). */
+  /** A converted CodeFormer folder, an official checkpoint (.pth), or an ONNX restorer (the single-graph contract). */
   readonly restorer: string;
-  /** Memory for part-A results of faces in use. */
-  readonly cacheBytes?: number;
+  /** Where an official checkpoint is converted to, once: the data folder. */
+  readonly dataDir: string;
 }
 
 export interface FaceGeometry {
@@ -89,7 +88,6 @@ interface Loaded {
 export class Engine {
   private detector: Promise<FaceDetector> | undefined;
   private restorer: Promise<Restorer> | undefined;
-  private model: { name: string; sha256: string } | undefined;
   private readonly photos: Loaded[] = [];
 
   constructor(private readonly config: EngineConfig) {}
@@ -132,31 +130,24 @@ export class Engine {
     return this.restorer;
   }
 
+  /** What `--restorer` names, as the CLI opens it: a converted folder, an official .pth (converted once into
+   *  the data folder), or an ONNX restorer. A file that is not one is MODEL_CORRUPT, with what to do. */
   private async loadRestorer(): Promise<Restorer> {
     const spec = this.config.restorer;
-    const stat = fs.statSync(spec, { throwIfNoEntry: false });
-    if (!stat) throw new AppError('MODEL_MISSING', `the CodeFormer model is not installed (${spec})`);
-    const what = 'reinstall or re-import the model';
+    if (!fs.existsSync(spec))
+      throw new AppError('MODEL_MISSING', `the CodeFormer model is not installed (${spec})`);
     try {
-      if (stat.isDirectory()) {
-        if (!fs.existsSync(path.join(spec, SIDECAR))) {
-          fail('MODEL_CORRUPT', `${spec} is not a converted CodeFormer model (no ${SIDECAR}): ${what}`);
-        }
-        const sidecar = readSidecar(spec);
-        const restorer = await CodeFormerRestorer.open(spec, { cacheBytes: this.config.cacheBytes });
-        this.model = { name: `CodeFormer (${sidecar.source.file})`, sha256: sidecar.source.sha256 };
-        return restorer;
-      }
-      const restorer = await OnnxRestorer.open(spec);
-      this.model = { name: path.basename(spec), sha256: await sha256File(spec) };
-      return restorer;
+      return await openRestorer(spec, this.config.dataDir);
     } catch (error) {
-      if (error instanceof AppError) throw error;
       const text = error instanceof Error ? error.message.split('\n')[0]! : String(error);
       // onnxruntime's words for a truncated or damaged file are not a user's: say what to do.
-      throw new AppError('MODEL_CORRUPT', `the CodeFormer model cannot be opened (${text}): ${what}`, {
-        cause: error,
-      });
+      throw new AppError(
+        'MODEL_CORRUPT',
+        `the CodeFormer model cannot be opened (${text}): reinstall or re-import the model`,
+        {
+          cause: error,
+        },
+      );
     }
   }
 
@@ -165,7 +156,7 @@ export class Engine {
     return {
       provider: restorer.provider,
       fallbackReason: restorer.fallbackReason ?? null,
-      model: this.model!,
+      model: restorer.model,
     };
   }
 
@@ -283,7 +274,7 @@ export class Engine {
     const provenance: Provenance | null = args.provenance
       ? {
           ...args.provenance,
-          model: this.model ?? (await this.info()).model,
+          model: (await this.openRestorer()).model,
         }
       : null;
     const bytes = await encodeExport(canvas, encoding, await readSourceMetadata(source), provenance);

@@ -1,12 +1,23 @@
+import { createHash } from 'node:crypto';
+import path from 'node:path';
 import ort from 'onnxruntime-node';
+import { sha256File } from '../hash.ts';
 import { FACE_SIZE } from './align.ts';
 import { EngineError } from './errors.ts';
 import type { RgbImage } from './image.ts';
 import type { RestoredFace } from './paste.ts';
 import { openSession, type ExecutionProvider, type SessionOptions } from './sessions.ts';
 
+/** Which model restores: what an export's provenance and history name. */
+export interface ModelIdentity {
+  readonly name: string;
+  /** Of the file the user gave (the official checkpoint, for a converted CodeFormer). */
+  readonly sha256: string;
+}
+
 /** Restores one aligned 512×512 face at a fidelity w ∈ [0, 1]. */
 export interface Restorer {
+  readonly model: ModelIdentity;
   readonly provider: ExecutionProvider;
   readonly fallbackReason?: string;
   restore(face: RgbImage, fidelity: number): Promise<RestoredFace>;
@@ -86,6 +97,7 @@ export class OnnxRestorer implements Restorer {
     private readonly fidelityInput: { name: string; type: 'float32' | 'float64'; dims: number[] } | undefined,
     readonly provider: ExecutionProvider,
     readonly fallbackReason: string | undefined,
+    readonly model: ModelIdentity,
   ) {}
 
   static async open(model: string | Uint8Array, options: SessionOptions = {}): Promise<OnnxRestorer> {
@@ -120,7 +132,21 @@ export class OnnxRestorer implements Restorer {
     if (session.outputMetadata.length !== 1 || outputs.length !== 1) {
       return fail('it needs exactly one output of shape [1,3,512,512]');
     }
-    return new OnnxRestorer(session, image.name, fidelityInput, choice.provider, choice.fallbackReason);
+    const identity = {
+      name: typeof model === 'string' ? path.basename(model) : 'ONNX restorer',
+      sha256:
+        typeof model === 'string'
+          ? await sha256File(model)
+          : createHash('sha256').update(model).digest('hex'),
+    };
+    return new OnnxRestorer(
+      session,
+      image.name,
+      fidelityInput,
+      choice.provider,
+      choice.fallbackReason,
+      identity,
+    );
   }
 
   async restore(face: RgbImage, fidelity: number): Promise<RestoredFace> {
