@@ -86,6 +86,7 @@ export function createCore(config: CoreConfig, ports: CorePorts): Core {
   };
   const jobs = new JobRunner({ lib, engine, photoUrl, version: config.version, emit, model });
   const previews = new Previews(path.join(config.dataDir, 'cache'), engine);
+  const pruned = previews.prune();
   const interrupted = library.interruptRunning(lib);
 
   const photo = (photoId: number): Photo => library.getPhoto(lib, photoId, photoUrl);
@@ -278,6 +279,7 @@ export function createCore(config: CoreConfig, ports: CorePorts): Core {
       return undefined;
     },
     async close() {
+      await pruned;
       await jobs.close();
       await engine.close();
       lib.close();

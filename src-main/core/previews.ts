@@ -12,10 +12,27 @@ import type { ModelInfo } from './jobs.ts';
  * Media ids are `<kind>/<name>`; the host serves them by id only.
  */
 export class Previews {
+  private written = 0;
+
   constructor(
     private readonly cacheDir: string,
     private readonly engine: EngineClient,
+    /** How much the cache may hold; the least recently used renders go first. */
+    private readonly limitBytes = CACHE_LIMIT_BYTES,
   ) {}
+
+  /** Keeps the cache under its limit: at start, then every so many new renders. */
+  async prune(): Promise<void> {
+    await pruneCache(this.cacheDir, this.limitBytes);
+  }
+
+  /** A render is used: a hit refreshes its time, a new one may call for pruning. */
+  private async used(file: string, made: boolean): Promise<void> {
+    if (!made) {
+      const now = new Date();
+      await fs.promises.utimes(file, now, now).catch(() => undefined);
+    } else if (++this.written % 100 === 0) await this.prune();
+  }
 
   private key(parts: unknown): string {
     return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 40);
@@ -32,7 +49,8 @@ export class Previews {
     const key = this.key([photo.sha256, geometry, model.sha256, fidelity.toFixed(3)]);
     const out = this.file('preview', key);
     const cached = fs.existsSync(out) && fs.existsSync(this.file('before', before));
-    if (!cached) {
+    if (cached) await this.used(out, false);
+    else {
       await this.engine.request(
         'preview',
         {
@@ -46,6 +64,7 @@ export class Previews {
         // A newer w for the same face makes this one stale: only the latest is rendered (the slider).
         { priority: 'preview', coalesceKey: `preview:face:${face.id}` },
       );
+      await this.used(out, true);
     }
     return { preview: `preview/${key}`, before: `before/${before}`, cached };
   }
@@ -57,13 +76,39 @@ export class Previews {
       .map((f) => ({ landmarks: f.landmarks, fidelity: f.fidelity }));
     const key = this.key([photo.sha256, enabled, model.sha256]);
     const out = this.file('render', key);
-    if (!fs.existsSync(out)) {
+    if (fs.existsSync(out)) await this.used(out, false);
+    else {
       await this.engine.request(
         'render',
         { path: photo.path, sha256: photo.sha256, faces: enabled, out },
         { priority: 'preview', coalesceKey: `render:photo:${photo.id}` },
       );
+      await this.used(out, true);
     }
     return `render/${key}`;
+  }
+}
+
+/**
+ * 1 GiB: thousands of face previews (100–300 kB each) and a few hundred whole-photo renders. Everything in the
+ * cache can be made again, so what is pruned costs a re-render at most.
+ */
+export const CACHE_LIMIT_BYTES = 1024 ** 3;
+
+/** Removes the least recently used files under `dir` (by modification time, refreshed on use) until it fits. */
+export async function pruneCache(dir: string, limitBytes: number): Promise<void> {
+  const files: { file: string; size: number; time: number }[] = [];
+  for (const kind of ['preview', 'before', 'render']) {
+    const folder = path.join(dir, kind);
+    for (const name of await fs.promises.readdir(folder).catch(() => [])) {
+      const stat = await fs.promises.stat(path.join(folder, name)).catch(() => undefined);
+      if (stat?.isFile()) files.push({ file: path.join(folder, name), size: stat.size, time: stat.mtimeMs });
+    }
+  }
+  let total = files.reduce((sum, f) => sum + f.size, 0);
+  for (const f of files.sort((a, b) => a.time - b.time)) {
+    if (total <= limitBytes) break;
+    await fs.promises.rm(f.file, { force: true });
+    total -= f.size;
   }
 }
