@@ -48,6 +48,18 @@ export async function main(argv: readonly string[]): Promise<number> {
     dataDir,
   };
   const token = newToken();
+  // An HMAC per media URL costs 4–7 µs: 40–70 ms for a list of 10,000 photos. The same ids come back with
+  // every list, so each is signed once (a list of 10,000 is then read in the time of the query).
+  const signed = new Map<string, string>();
+  const mediaUrl = (id: string): string => {
+    let url = signed.get(id);
+    if (url === undefined) {
+      if (signed.size >= 200_000) signed.clear();
+      url = mediaPath(token, id);
+      signed.set(id, url);
+    }
+    return url;
+  };
   const entry = path.join(REPO_ROOT, 'src-main/core/engine/process.ts');
   let core;
   try {
@@ -57,7 +69,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         spawnEngine: forkEngine(entry, {
           env: { ...process.env, [ENGINE_CONFIG_ENV]: JSON.stringify(engine) },
         }),
-        mediaUrl: (id) => mediaPath(token, id),
+        mediaUrl,
       },
     );
   } catch (error) {
