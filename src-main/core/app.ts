@@ -121,7 +121,7 @@ export function createCore(config: CoreConfig, ports: CorePorts): Core {
     'app.info': () => ({
       version: config.version,
       engine: { ...engineInfo, state: engine.state },
-      interruptedJobs: interrupted.filter((id) => library.getJob(lib, id).state === 'interrupted'),
+      interruptedJobs: interrupted.filter((id) => library.jobSummary(lib, id).state === 'interrupted'),
     }),
 
     'album.create': ({ name }) => library.createAlbum(lib, name),

@@ -8,9 +8,9 @@ import { whyPhotoFailed } from './failures.ts';
 import { makeFolder } from './files.ts';
 import {
   addExport,
-  getJob,
   getPhoto,
   jobParams,
+  jobSummary,
   listFaces,
   markItemDone,
   markItemFailed,
@@ -80,7 +80,7 @@ export class JobRunner {
 
   /** Starts (or continues) a queued, interrupted or failed job. */
   start(jobId: number): Job {
-    if (this.running.has(jobId)) return getJob(this.services.lib, jobId);
+    if (this.running.has(jobId)) return jobSummary(this.services.lib, jobId);
     const job = setJobState(this.services.lib, jobId, 'running');
     this.services.emit('job.state', { jobId, state: 'running', error: null });
     const controller = new AbortController();
@@ -90,7 +90,7 @@ export class JobRunner {
   }
 
   resume(jobId: number): Job {
-    const job = getJob(this.services.lib, jobId);
+    const job = jobSummary(this.services.lib, jobId);
     if (job.state === 'done' || job.state === 'cancelled') {
       throw new AppError('CONFLICT', `job ${jobId} is ${job.state}: there is nothing to resume`);
     }
@@ -98,7 +98,7 @@ export class JobRunner {
   }
 
   async cancel(jobId: number): Promise<Job> {
-    const job = getJob(this.services.lib, jobId);
+    const job = jobSummary(this.services.lib, jobId);
     const running = this.running.get(jobId);
     if (running) {
       running.controller.abort('cancelled' satisfies StopReason);
@@ -107,7 +107,7 @@ export class JobRunner {
       setJobState(this.services.lib, jobId, 'cancelled');
       this.services.emit('job.state', { jobId, state: 'cancelled', error: null });
     }
-    return getJob(this.services.lib, jobId);
+    return jobSummary(this.services.lib, jobId);
   }
 
   /** Stops every job where it stands; they are 'interrupted' and resume on request. */
@@ -125,7 +125,7 @@ export class JobRunner {
   /** Stops the album's running jobs (before the album is deleted, jobs and all). */
   async stopAlbum(albumId: number): Promise<void> {
     const jobs = [...this.running.entries()].filter(
-      ([id]) => getJob(this.services.lib, id).albumId === albumId,
+      ([id]) => jobSummary(this.services.lib, id).albumId === albumId,
     );
     for (const [, { controller }] of jobs) controller.abort('cancelled' satisfies StopReason);
     await Promise.all(jobs.map(([, r]) => r.done));
@@ -134,7 +134,7 @@ export class JobRunner {
   /** False once the job is gone from the library (its album was deleted). */
   private exists(jobId: number): boolean {
     try {
-      getJob(this.services.lib, jobId);
+      jobSummary(this.services.lib, jobId);
       return true;
     } catch (error) {
       if (error instanceof AppError && error.code === 'NOT_FOUND') return false;
@@ -152,7 +152,7 @@ export class JobRunner {
     const started = performance.now();
     let finishedHere = 0;
     const progress = (next: PendingItem | undefined): void => {
-      const now = getJob(lib, job.id);
+      const now = jobSummary(lib, job.id);
       const left = now.total - now.done - now.failed;
       const perItem = finishedHere > 0 ? (performance.now() - started) / finishedHere / 1000 : null;
       emit('job.progress', {

@@ -9,6 +9,7 @@ import {
   getJob,
   interruptRunning,
   jobParams,
+  jobSummary,
   listJobs,
   markItemDone,
   markItemFailed,
@@ -37,6 +38,19 @@ const counters = (lib: Library, jobId: number) => {
 };
 
 describe('jobs', () => {
+  test('a summary is the job without its items, with the same counters', (t) => {
+    const lib = newLibrary(t);
+    const { albumId, photoIds } = albumOfThree(lib);
+    const { id } = createJob(lib, { kind: 'export', albumId, photoIds });
+    markItemDone(lib, id, 1, '/out/a.jpg');
+    markItemFailed(lib, id, 2, 'damaged');
+    const { items, ...whole } = getJob(lib, id);
+    assert.equal(items!.length, 3);
+    assert.deepEqual(jobSummary(lib, id), whole);
+    assert.equal(setJobState(lib, id, 'running').items, undefined);
+    assert.throws(() => jobSummary(lib, 999), isCode('NOT_FOUND'));
+  });
+
   test('are created queued, with one pending item per photo in the order given, and their params', (t) => {
     const lib = newLibrary(t);
     const { albumId, photoIds } = albumOfThree(lib);

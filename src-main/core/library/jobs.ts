@@ -67,6 +67,13 @@ function toItem(row: ItemRow): JobItem {
   };
 }
 
+/** The job without its items: what progress and lists need (a job of 10,000 photos is read in one row). */
+export function jobSummary(lib: Library, jobId: number): Job {
+  const row = lib.statement(`${SELECT_JOBS} WHERE id = ?`).get(jobId) as JobRow | undefined;
+  if (!row) throw notFound('job', jobId);
+  return toJob(row);
+}
+
 /** The job with its items, in their order. */
 export function getJob(lib: Library, jobId: number): Job {
   const row = lib.statement(`${SELECT_JOBS} WHERE id = ?`).get(jobId) as JobRow | undefined;
@@ -138,7 +145,7 @@ export function setJobState(lib: Library, jobId: number, state: JobState, error:
     .statement(`UPDATE jobs SET state = ?, error = ?, finished_at = ? WHERE id = ?`)
     .run(state, error, FINISHED.includes(state) ? now() : null, jobId);
   if (changes === 0) throw notFound('job', jobId);
-  return getJob(lib, jobId);
+  return jobSummary(lib, jobId);
 }
 
 /**
