@@ -180,7 +180,7 @@ export class JobRunner {
         } catch (error) {
           // What the photo's own handling could not record (the photo was removed while it was worked on).
           if (!this.exists(job.id)) return;
-          markItemFailed(lib, job.id, item.seq, await whyPhotoFailed(error, item.path));
+          await this.photoFailed(job.id, item, error);
         }
         finishedHere++;
         progress(items[i + 1]);
@@ -193,18 +193,22 @@ export class JobRunner {
 
   /** A failure of one photo: recorded on its item (and on the photo, where it says what became of the file). */
   private async photoFailed(jobId: number, item: PendingItem, error: unknown): Promise<void> {
-    const { lib } = this.services;
-    const reason = await whyPhotoFailed(error, item.path);
+    const { lib, photoUrl } = this.services;
     const errno = (error as NodeJS.ErrnoException | undefined)?.code;
     const code = error instanceof AppError ? error.code : errno === 'ENOENT' ? 'NOT_FOUND' : undefined;
+    let reason = await whyPhotoFailed(error, item.path);
     const photoId = item.photoId;
     if (photoId !== null) {
-      // In one transaction with the item: a photo removed meanwhile fails both, and the job records why.
-      lib.transaction(() => {
+      try {
+        getPhoto(lib, photoId, photoUrl);
         if (code === 'NOT_FOUND') setPhotoState(lib, photoId, 'missing');
         else if (code === 'CONFLICT') setPhotoState(lib, photoId, 'changed');
         else if (code === 'IO') setPhotoState(lib, photoId, 'unreadable', reason);
-      });
+      } catch (gone) {
+        if (!(gone instanceof AppError && gone.code === 'NOT_FOUND')) throw gone;
+        // Removed while it was worked on: whatever failed then (a face for a photo no longer there) is why.
+        reason = 'the photo was removed from the album';
+      }
     }
     markItemFailed(lib, jobId, item.seq, reason);
   }
