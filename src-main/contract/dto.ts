@@ -144,11 +144,31 @@ export interface ExportRecord {
   readonly faces: { readonly faceId: number; readonly fidelity: number }[];
 }
 
+/** Where the network runs: `auto` tries the platform's accelerators, then the CPU. */
+export type ProviderChoice = 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml' | 'webgpu';
+
 export interface Settings {
   /** Fidelity given to faces of new albums. */
   readonly defaultFidelity: number;
   /** Provenance in exports, for new albums. */
   readonly provenance: boolean;
+  /** The execution provider the user chose. */
+  readonly provider: ProviderChoice;
+}
+
+/** What hardware could run CodeFormer here, which does, and why. */
+export interface HardwareInfo {
+  readonly providers: {
+    readonly id: Exclude<ProviderChoice, 'auto'>;
+    readonly available: boolean;
+    /** Why it is not available, or what it needs. */
+    readonly why: string;
+  }[];
+  readonly choice: ProviderChoice;
+  /** The provider the restorer runs on now. */
+  readonly active: string;
+  /** Why it is not the one chosen (or the first of auto's), in words; null when it is. */
+  readonly fallbackReason: string | null;
 }
 
 export interface EngineInfo {

@@ -1,5 +1,15 @@
 import { z } from 'zod';
-import type { Album, AppInfo, ExportRecord, Face, Job, Photo, Preview, Settings } from './dto.ts';
+import type {
+  Album,
+  AppInfo,
+  ExportRecord,
+  Face,
+  HardwareInfo,
+  Job,
+  Photo,
+  Preview,
+  Settings,
+} from './dto.ts';
 
 /**
  * THE table of routes: name → input schema (checked at runtime by every transport) → output type. Electron IPC
@@ -122,8 +132,17 @@ export const routes = {
 
   'settings.get': route<Settings>()(empty),
   'settings.update': route<Settings>()(
-    z.object({ defaultFidelity: fidelity.optional(), provenance: z.boolean().optional() }).strict(),
+    z
+      .object({
+        defaultFidelity: fidelity.optional(),
+        provenance: z.boolean().optional(),
+        provider: z.enum(['auto', 'cpu', 'cuda', 'dml', 'coreml', 'webgpu']).optional(),
+      })
+      .strict(),
   ),
+
+  /** The execution providers here, the one in use, and why (opens the restorer if it is not open yet). */
+  'hardware.get': route<HardwareInfo>()(empty),
 } as const;
 
 export type Routes = typeof routes;

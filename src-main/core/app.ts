@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { EngineInfo, Face, Photo } from '../contract/dto.ts';
+import type { EngineInfo, Face, HardwareInfo, Photo } from '../contract/dto.ts';
 import { AppError } from '../contract/errors.ts';
 import type { EventMessage, EventName, Events } from '../contract/events.ts';
 import type { ParsedInput, RouteName, RouteOutput } from '../contract/routes.ts';
@@ -64,9 +64,17 @@ export function createCore(config: CoreConfig, ports: CorePorts): Core {
     for (const listener of listeners) listener({ event, data } as EventMessage);
   };
   let engineInfo: Omit<EngineInfo, 'state'> = { provider: null, fallbackReason: null, model: null };
-  const engine = new EngineClient(ports.spawnEngine, {
+  const client = new EngineClient(ports.spawnEngine, {
     onRestart: (reason) => emit('engine.restarted', { reason }),
   });
+  // Every request carries the user's choice of provider; the engine reopens the restorer when it changes.
+  const engine: Pick<EngineClient, 'request'> = {
+    request: (op, args, options) => {
+      const choice = library.getSettings(lib).provider;
+      const providers = choice === 'auto' ? undefined : [choice];
+      return client.request(op, { ...(args as object), providers }, options);
+    },
+  };
   // A media id for an original carries its content hash: a changed file gets a new URL, never a stale image.
   const photoUrl = (photoId: number): string => ports.mediaUrl(`photo/${photoId}`);
   let modelInfo: Promise<ModelInfo> | undefined;
@@ -120,7 +128,7 @@ export function createCore(config: CoreConfig, ports: CorePorts): Core {
   const handlers: Handlers = {
     'app.info': () => ({
       version: config.version,
-      engine: { ...engineInfo, state: engine.state },
+      engine: { ...engineInfo, state: client.state },
       interruptedJobs: interrupted.filter((id) => library.jobSummary(lib, id).state === 'interrupted'),
     }),
 
@@ -240,12 +248,27 @@ export function createCore(config: CoreConfig, ports: CorePorts): Core {
     'job.resume': ({ jobId }) => jobs.resume(jobId),
 
     'settings.get': () => library.getSettings(lib),
-    'settings.update': (changes) => library.updateSettings(lib, changes),
+    'settings.update': (changes) => {
+      const before = library.getSettings(lib).provider;
+      const settings = library.updateSettings(lib, changes);
+      // Another provider: what the engine said about the model's provider is no longer true.
+      if (settings.provider !== before) modelInfo = undefined;
+      return settings;
+    },
+    'hardware.get': async () => {
+      const found = await engine.request<Omit<HardwareInfo, 'choice'>>(
+        'hardware',
+        {},
+        { priority: 'preview' },
+      );
+      engineInfo = { ...engineInfo, provider: found.active, fallbackReason: found.fallbackReason };
+      return { ...found, choice: library.getSettings(lib).provider };
+    },
   };
 
   const cacheDir = path.join(config.dataDir, 'cache');
   return {
-    engine,
+    engine: client,
     async dispatch(route, input) {
       const parsed = parseInput(route, input);
       const handler = handlers[route] as (input: unknown) => Promise<RouteOutput<typeof route>>;
@@ -281,7 +304,7 @@ export function createCore(config: CoreConfig, ports: CorePorts): Core {
     async close() {
       await pruned;
       await jobs.close();
-      await engine.close();
+      await client.close();
       lib.close();
     },
     idle: () => jobs.idle(),

@@ -49,7 +49,7 @@ export interface ModelInfo {
 
 export interface JobServices {
   readonly lib: Library;
-  readonly engine: EngineClient;
+  readonly engine: Pick<EngineClient, 'request'>;
   readonly photoUrl: PhotoUrl;
   readonly version: string;
   emit<E extends EventName>(event: E, data: Events[E]): void;

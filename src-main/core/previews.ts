@@ -16,7 +16,7 @@ export class Previews {
 
   constructor(
     private readonly cacheDir: string,
-    private readonly engine: EngineClient,
+    private readonly engine: Pick<EngineClient, 'request'>,
     /** How much the cache may hold; the least recently used renders go first. */
     private readonly limitBytes = CACHE_LIMIT_BYTES,
   ) {}

@@ -9,6 +9,7 @@ import { decodePhoto, encodeRaster, type Photo, type Raster, type RgbImage } fro
 import { encodeExport, readSourceMetadata, type Provenance } from './metadata.ts';
 import { restoreFacesOnto } from './pipeline.ts';
 import type { Restorer } from './restore.ts';
+import { describeProviders, type ExecutionProvider } from './sessions.ts';
 import { checkpoint, type Handler, type OperationContext as Context } from './serve.ts';
 
 /**
@@ -94,8 +95,21 @@ export class Engine {
 
   /** Every operation, by name, for serveEngine. The wire carries JSON: arguments are the caller's to get right. */
   handlers(): Record<string, Handler> {
+    // Any operation may carry the user's choice of provider: the restorer is reopened when it changes, so a
+    // new engine (after a crash) and a changed setting both take it without a message of their own.
+    const chosen =
+      (op: Handler): Handler =>
+      async (args, ctx) => {
+        await this.useProviders((args as { providers?: ExecutionProvider[] } | undefined)?.providers);
+        return op(args, ctx);
+      };
+    return Object.fromEntries(Object.entries(this.operations()).map(([name, op]) => [name, chosen(op)]));
+  }
+
+  private operations(): Record<string, Handler> {
     return {
       info: () => this.info(),
+      hardware: () => this.hardware(),
       detect: (a, ctx) => this.detect(a as DetectArgs, ctx),
       detectInRegion: (a, ctx) => this.detectInRegion(a as RegionArgs, ctx),
       preview: (a, ctx) => this.preview(a as PreviewArgs, ctx),
@@ -137,7 +151,7 @@ export class Engine {
     if (!fs.existsSync(spec))
       throw new AppError('MODEL_MISSING', `the CodeFormer model is not installed (${spec})`);
     try {
-      return await openRestorer(spec, this.config.dataDir);
+      return await openRestorer(spec, this.config.dataDir, { providers: this.providers });
     } catch (error) {
       const text = error instanceof Error ? error.message.split('\n')[0]! : String(error);
       // onnxruntime's words for a truncated or damaged file are not a user's: say what to do.
@@ -149,6 +163,26 @@ export class Engine {
         },
       );
     }
+  }
+
+  /** undefined: the platform's order (auto). */
+  private providers: ExecutionProvider[] | undefined;
+
+  private async useProviders(wanted: ExecutionProvider[] | undefined): Promise<void> {
+    if (JSON.stringify(wanted) === JSON.stringify(this.providers)) return;
+    this.providers = wanted;
+    const open = this.restorer;
+    this.restorer = undefined;
+    await (await open?.catch(() => undefined))?.release();
+  }
+
+  private async hardware() {
+    const restorer = await this.openRestorer();
+    return {
+      providers: describeProviders(),
+      active: restorer.provider,
+      fallbackReason: restorer.fallbackReason ?? null,
+    };
   }
 
   private async info() {

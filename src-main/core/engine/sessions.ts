@@ -6,7 +6,7 @@ import ort from 'onnxruntime-node';
 import { EngineError } from './errors.ts';
 
 /** Execution providers in the order we prefer them; each is tried only where onnxruntime-node ships it. */
-export type ExecutionProvider = 'cuda' | 'dml' | 'coreml' | 'cpu';
+export type ExecutionProvider = 'cuda' | 'dml' | 'coreml' | 'webgpu' | 'cpu';
 
 export interface SessionChoice {
   readonly session: ort.InferenceSession;
@@ -123,9 +123,14 @@ export async function openSession(
   options: SessionOptions = {},
 ): Promise<SessionChoice> {
   const available = new Set(ort.listSupportedBackends().map((b) => b.name));
-  const wanted = (options.providers ?? defaultProviders()).filter((p) => p === 'cpu' || available.has(p));
-  if (!wanted.includes('cpu')) wanted.push('cpu');
   const reasons: string[] = [];
+  const wanted = (options.providers ?? defaultProviders()).filter((p) => {
+    if (p === 'cpu' || available.has(p)) return true;
+    // Asked for but not in this build (DirectML on Linux): said, never a silent CPU.
+    reasons.push(`${p} is not in this onnxruntime build`);
+    return false;
+  });
+  if (!wanted.includes('cpu')) wanted.push('cpu');
   for (const provider of wanted) {
     if (!providerInstalled(provider)) {
       reasons.push(`${provider} is not installed`);
@@ -151,4 +156,44 @@ export async function openSession(
     }
   }
   throw new EngineError('bad-model', 'no execution provider could open the model');
+}
+
+/** Every provider Heirloom knows, whether this machine can use it, and why not (or what it needs). */
+export function describeProviders(
+  platform: NodeJS.Platform = process.platform,
+): { id: ExecutionProvider | 'webgpu'; available: boolean; why: string }[] {
+  const compiled = new Set(ort.listSupportedBackends().map((b) => b.name));
+  const cudaWhy =
+    platform === 'darwin'
+      ? 'CUDA is for NVIDIA GPUs on Linux and Windows'
+      : !compiled.has('cuda')
+        ? 'this onnxruntime-node build has no CUDA'
+        : !providerInstalled('cuda')
+          ? "onnxruntime-node's CUDA libraries are not installed (see the README: NVIDIA GPUs)"
+          : 'installed; needs an NVIDIA GPU with CUDA 12 drivers';
+  return [
+    { id: 'cpu', available: true, why: `${os.availableParallelism()} CPU threads` },
+    {
+      id: 'cuda',
+      available: platform !== 'darwin' && compiled.has('cuda') && providerInstalled('cuda'),
+      why: cudaWhy,
+    },
+    {
+      id: 'dml',
+      available: platform === 'win32' && compiled.has('dml'),
+      why: platform === 'win32' ? 'DirectML, any DirectX 12 GPU' : 'DirectML is Windows only',
+    },
+    {
+      id: 'coreml',
+      available: platform === 'darwin' && compiled.has('coreml'),
+      why: platform === 'darwin' ? 'CoreML, Apple GPU and Neural Engine' : 'CoreML is macOS only',
+    },
+    {
+      id: 'webgpu',
+      available: compiled.has('webgpu'),
+      why: compiled.has('webgpu')
+        ? 'in this onnxruntime-node build; needs a GPU with Vulkan, Direct3D 12 or Metal'
+        : 'this onnxruntime-node build has no WebGPU',
+    },
+  ];
 }

@@ -1,7 +1,9 @@
 import type { Settings } from '../../contract/dto.ts';
 import type { Library } from './db.ts';
 
-export const DEFAULT_SETTINGS: Settings = { defaultFidelity: 0.5, provenance: true };
+export const DEFAULT_SETTINGS: Settings = { defaultFidelity: 0.5, provenance: true, provider: 'auto' };
+
+const PROVIDERS: readonly string[] = ['auto', 'cpu', 'cuda', 'dml', 'coreml', 'webgpu'];
 
 function parse(text: string): unknown {
   try {
@@ -20,12 +22,17 @@ export function getSettings(lib: Library): Settings {
   const stored = new Map(rows.map(({ key, value }) => [key, parse(value)]));
   const fidelity = stored.get('defaultFidelity');
   const provenance = stored.get('provenance');
+  const provider = stored.get('provider');
   return {
     defaultFidelity:
       typeof fidelity === 'number' && fidelity >= 0 && fidelity <= 1
         ? fidelity
         : DEFAULT_SETTINGS.defaultFidelity,
     provenance: typeof provenance === 'boolean' ? provenance : DEFAULT_SETTINGS.provenance,
+    provider:
+      typeof provider === 'string' && PROVIDERS.includes(provider)
+        ? (provider as Settings['provider'])
+        : DEFAULT_SETTINGS.provider,
   };
 }
 
