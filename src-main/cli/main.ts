@@ -9,7 +9,9 @@ import { openRestorer } from '../core/models/restorers.ts';
 import { CheckpointError } from '../core/nn/pth/index.ts';
 import { makeFolder } from '../core/files.ts';
 import { defaultDataDir, defaultModelPaths } from '../core/paths.ts';
+import { models } from './models.ts';
 import { runRestore, type Terminal } from './restore.ts';
+import { AppError } from '../contract/errors.ts';
 
 const RESTORE_USAGE = `Usage: heirloom restore <file|folder>... --out <folder> [options]
 
@@ -43,6 +45,7 @@ const USAGE = `Usage:
   heirloom restore <file|folder>... --out <folder> [--w 0.5] [--restorer <model>] [--detector <onnx>]
                    [--aligned] [--upscale 1] [--no-provenance] [--json]
   heirloom convert <checkpoint.pth> --out <folder>
+  heirloom models list | download <id> | import <id> <file> | verify [<id>]
 
 Run 'heirloom <command> --help' for what each option does.`;
 
@@ -131,9 +134,19 @@ async function restore(argv: string[], io: Terminal): Promise<number> {
   const defaults = defaultModelPaths(defaultDataDir());
   const restorerPath = values.restorer ?? defaults.restorer;
   const detectorPath = values.detector ?? defaults.detector;
-  if (!existsSync(restorerPath)) throw usage(`restorer model not found: ${restorerPath} (pass --restorer)`);
+  if (!existsSync(restorerPath)) {
+    throw usage(
+      values.restorer
+        ? `restorer model not found: ${restorerPath}`
+        : "CodeFormer is not installed: run 'heirloom models download codeformer --accept-license' (or pass --restorer)",
+    );
+  }
   if (!values.aligned && !existsSync(detectorPath)) {
-    throw usage(`face detector not found: ${detectorPath} (pass --detector)`);
+    throw usage(
+      values.detector
+        ? `face detector not found: ${detectorPath}`
+        : "the face detector is not installed: run 'heirloom models download yunet-2026may' (or pass --detector)",
+    );
   }
   // Whatever fails to open, what did open is released.
   let detector: FaceDetector | undefined;
@@ -202,6 +215,8 @@ export async function main(argv: readonly string[], io: Terminal = process): Pro
         return await restore(rest, io);
       case 'convert':
         return convert(rest, io);
+      case 'models':
+        return await models(rest, io);
       case undefined:
       case 'help':
       case '--help':
@@ -216,6 +231,14 @@ export async function main(argv: readonly string[], io: Terminal = process): Pro
       const help = error.command ? `heirloom ${error.command} --help` : 'heirloom --help';
       io.stderr.write(`heirloom: ${error.message}\n(run '${help}' for usage)\n`);
       return 2;
+    }
+    if (error instanceof AppError) {
+      // The models command's refusals: a usage mistake (exit 2), or what went wrong in plain words (exit 1).
+      const usage = error.code === 'INVALID_INPUT';
+      io.stderr.write(
+        `heirloom: ${error.message}\n${usage ? "(run 'heirloom models --help' for usage)\n" : ''}`,
+      );
+      return usage ? 2 : 1;
     }
     // A model that cannot be opened stops the whole command before any input is touched.
     if (
