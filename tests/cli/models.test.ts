@@ -92,6 +92,12 @@ describe('heirloom models, then restore with no model flags', () => {
     const cf = await runMain(['models', 'download', 'codeformer', '--accept-license'], env);
     assert.equal(cf.code, 0, cf.stderr);
     assert.match(cf.stdout, /^codeformer\s+ready/m);
+    const accepted = JSON.parse(
+      fs.readFileSync(path.join(dataDir, 'models', 'licences-accepted.json'), 'utf8'),
+    );
+    assert.equal(accepted.codeformer.license, 'S-Lab License 1.0 (non-commercial use only)');
+    assert.ok(Date.now() - Date.parse(accepted.codeformer.acceptedAt) < 60_000);
+    assert.equal(accepted['yunet-2026may'], undefined, 'MIT needs no acceptance');
     assert.ok(fs.existsSync(path.join(dataDir, 'models', 'codeformer', 'codeformer.json')));
     assert.equal(
       fs.existsSync(path.join(dataDir, 'models', 'codeformer.pth')),

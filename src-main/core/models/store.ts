@@ -104,13 +104,36 @@ export interface InstallOptions {
   readonly licenseAccepted: boolean;
 }
 
-function requireAcceptance(entry: ModelEntry, accepted: boolean): void {
-  if (needsAcceptance(entry) && !accepted) {
+/** Where the licences a user accepted are recorded: id → the licence's words and when. */
+export function acceptancesFile(dataDir: string): string {
+  return path.join(modelsDir(dataDir), 'licences-accepted.json');
+}
+
+export function acceptedLicences(dataDir: string): Record<string, { license: string; acceptedAt: string }> {
+  try {
+    return JSON.parse(fs.readFileSync(acceptancesFile(dataDir), 'utf8')) as Record<
+      string,
+      { license: string; acceptedAt: string }
+    >;
+  } catch {
+    return {};
+  }
+}
+
+/** Refuses a model whose licence needs accepting unless it was; records the acceptance (the licence's words, when). */
+function requireAcceptance(entry: ModelEntry, accepted: boolean, dataDir: string): void {
+  if (!needsAcceptance(entry)) return;
+  if (!accepted) {
     throw new AppError(
       'INVALID_INPUT',
       `${entry.id} is under the ${entry.license}: it may be used for non-commercial purposes only. Accept the licence to install it.`,
     );
   }
+  const all = acceptedLicences(dataDir);
+  all[entry.id] = { license: entry.license, acceptedAt: new Date().toISOString() };
+  fs.mkdirSync(modelsDir(dataDir), { recursive: true });
+  fs.writeFileSync(`${acceptancesFile(dataDir)}.tmp`, `${JSON.stringify(all, null, 2)}\n`);
+  fs.renameSync(`${acceptancesFile(dataDir)}.tmp`, acceptancesFile(dataDir));
 }
 
 /** A verified checkpoint converted into a new folder, which replaces the installed one only once it is whole. */
@@ -143,7 +166,7 @@ export async function downloadAndInstall(
   url: string,
   options: InstallOptions,
 ): Promise<InstalledModel> {
-  requireAcceptance(entry, options.licenseAccepted);
+  requireAcceptance(entry, options.licenseAccepted, dataDir);
   fs.mkdirSync(modelsDir(dataDir), { recursive: true });
   const dest = path.join(modelsDir(dataDir), entry.file);
   const result = await downloadModel({
@@ -173,7 +196,7 @@ export async function importModel(
   dataDir: string,
   options: Pick<InstallOptions, 'licenseAccepted'>,
 ): Promise<InstalledModel> {
-  requireAcceptance(entry, options.licenseAccepted);
+  requireAcceptance(entry, options.licenseAccepted, dataDir);
   const sha256 = await sha256File(file).catch((error: NodeJS.ErrnoException) => {
     throw new AppError('IO', `cannot read ${file} (${error.code ?? error.message})`);
   });
