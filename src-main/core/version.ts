@@ -1,8 +1,18 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-/** The repository (or the packaged app's) root: where package.json is. */
-export const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
+/**
+ * The app's root: the nearest folder above this file with a package.json — the repository when run from
+ * source (src-main/core/), the app folder when built (build/src-main/core/, package.json two levels up).
+ */
+function findRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) throw new Error(`no package.json above ${from}`);
+  }
+}
+
+export const REPO_ROOT = findRoot(import.meta.dirname);
 
 /** Heirloom's version, from package.json: written into exports' provenance and shown in the app. */
 export const VERSION = (

@@ -60,7 +60,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     return url;
   };
-  const entry = path.join(REPO_ROOT, 'src-main/core/engine/process.ts');
+  // Beside this file's own build: process.ts from source (run through tsx), process.js once built.
+  const entry = path.join(import.meta.dirname, '../core/engine', `process${path.extname(import.meta.filename)}`);
   let core;
   try {
     core = createCore(
