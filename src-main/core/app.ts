@@ -95,7 +95,7 @@ export function createCore(config: CoreConfig, ports: CorePorts): Core {
   const jobs = new JobRunner({ lib, engine, photoUrl, version: config.version, emit, model });
   const previews = new Previews(path.join(config.dataDir, 'cache'), engine);
   const pruned = previews.prune();
-  const interrupted = library.interruptRunning(lib);
+  library.interruptRunning(lib);
 
   const photo = (photoId: number): Photo => library.getPhoto(lib, photoId, photoUrl);
   /** A photo an engine operation can work on, or why not, in words. */
@@ -129,7 +129,12 @@ export function createCore(config: CoreConfig, ports: CorePorts): Core {
     'app.info': () => ({
       version: config.version,
       engine: { ...engineInfo, state: client.state },
-      interruptedJobs: interrupted.filter((id) => library.jobSummary(lib, id).state === 'interrupted'),
+      // Cut by a crash or stopped by a quit: either way, offered for resuming.
+      interruptedJobs: library
+        .listJobs(lib)
+        .filter((job) => job.state === 'interrupted')
+        .map((job) => job.id)
+        .sort((a, b) => a - b),
     }),
 
     'album.create': ({ name }) => library.createAlbum(lib, name),

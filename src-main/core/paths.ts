@@ -3,7 +3,8 @@ import path from 'node:path';
 
 /**
  * Where Heirloom keeps models, caches and the library: HEIRLOOM_DATA when set, else the platform's
- * usual per-user data folder (the same one Electron's app.getPath('userData') gives).
+ * usual per-user data folder. The CLI, the Node host and the desktop app share it (on Linux it is the XDG
+ * data folder, not Electron's userData under ~/.config, which keeps only the window's state).
  */
 export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, platform = process.platform): string {
   if (env.HEIRLOOM_DATA) return path.resolve(env.HEIRLOOM_DATA);

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { toApiError } from '../contract/errors.ts';
 import { createCore } from '../core/app.ts';
 import { forkEngine } from '../core/engine-client.ts';
-import { ENGINE_CONFIG_ENV, type EngineConfig } from '../core/engine/ops.ts';
+import { ENGINE_CONFIG_ENV, type EngineConfig } from '../core/engine/protocol.ts';
 import { defaultDataDir, defaultModelPaths } from '../core/paths.ts';
 import { REPO_ROOT, VERSION } from '../core/version.ts';
 import { mediaPath, startServer } from './server.ts';
@@ -61,7 +61,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     return url;
   };
   // Beside this file's own build: process.ts from source (run through tsx), process.js once built.
-  const entry = path.join(import.meta.dirname, '../core/engine', `process${path.extname(import.meta.filename)}`);
+  const entry = path.join(
+    import.meta.dirname,
+    '../core/engine',
+    `process${path.extname(import.meta.filename)}`,
+  );
   let core;
   try {
     core = createCore(

@@ -201,3 +201,28 @@ test('an import answers before any photo is read; the job that follows reads eac
     assert.equal(p.detection, 'done');
   }
 });
+
+test('an export stopped by a quit is offered for resuming at the next start, and finishes then', async () => {
+  const files = Object.fromEntries(
+    ['0143', '0240', '0342', '0345'].map((n) => [
+      `${n}.png`,
+      photo(`CodeFormer/inputs/cropped_faces/${n}.png`),
+    ]),
+  );
+  const { core, album, root } = await setUp(files, 12);
+  const out = path.join(root, 'out');
+  const job = await core.dispatch('export.start', { albumId: album.id, folder: out });
+  await core.close();
+  cores.splice(cores.indexOf(core), 1);
+  const again = coreFor(path.join(root, 'data'), {
+    detector: YUNET,
+    restorer: path.join(root, 'restorer.onnx'),
+  });
+  cores.push(again);
+  assert.deepEqual((await again.dispatch('app.info', {})).interruptedJobs, [job.id]);
+  await again.dispatch('job.resume', { jobId: job.id });
+  await again.idle();
+  assert.equal((await again.dispatch('job.get', { jobId: job.id })).state, 'done');
+  assert.equal(fs.readdirSync(out).length, 4);
+  assert.deepEqual((await again.dispatch('app.info', {})).interruptedJobs, []);
+});

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { createCore, type Core } from '../../src-main/core/app.ts';
 import { forkEngine } from '../../src-main/core/engine-client.ts';
-import { ENGINE_CONFIG_ENV, type EngineConfig } from '../../src-main/core/engine/ops.ts';
+import { ENGINE_CONFIG_ENV, type EngineConfig } from '../../src-main/core/engine/protocol.ts';
 import { REPO } from './paths.ts';
 
 /** The core in this process with its engine in a child, as the hosts make it (media URLs are plain ids). */

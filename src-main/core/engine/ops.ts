@@ -11,6 +11,7 @@ import { restoreFacesOnto } from './pipeline.ts';
 import type { Restorer } from './restore.ts';
 import { describeProviders, type ExecutionProvider } from './sessions.ts';
 import { checkpoint, type Handler, type OperationContext as Context } from './serve.ts';
+import type { EngineConfig } from './protocol.ts';
 
 /**
  * What the engine process does, one operation per request (ARCHITECTURE.md "The flow of one photo"): it reads
@@ -18,17 +19,6 @@ import { checkpoint, type Handler, type OperationContext as Context } from './se
  * library. Every operation takes the photo's path and the content hash the library knows, and says if the
  * file no longer has that content.
  */
-
-/** Where the engine process finds its EngineConfig (JSON), set by whoever starts it. */
-export const ENGINE_CONFIG_ENV = 'HEIRLOOM_ENGINE';
-
-export interface EngineConfig {
-  readonly detector: string;
-  /** A converted CodeFormer folder, an official checkpoint (.pth), or an ONNX restorer (the single-graph contract). */
-  readonly restorer: string;
-  /** Where an official checkpoint is converted to, once: the data folder. */
-  readonly dataDir: string;
-}
 
 export interface FaceGeometry {
   readonly box: [number, number, number, number];

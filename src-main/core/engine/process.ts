@@ -1,5 +1,6 @@
-import { Engine, ENGINE_CONFIG_ENV, type EngineConfig } from './ops.ts';
-import { serveEngine } from './serve.ts';
+import { Engine } from './ops.ts';
+import { ENGINE_CONFIG_ENV, type EngineConfig } from './protocol.ts';
+import { processPort, serveEngine, utilityPort, type ParentPortLike } from './serve.ts';
 
 /**
  * The engine process's entry (`child_process.fork` under the Node host and in tests; Electron's utilityProcess
@@ -7,4 +8,6 @@ import { serveEngine } from './serve.ts';
  * models come in HEIRLOOM_ENGINE (JSON of EngineConfig), set by the one who starts it.
  */
 const config = JSON.parse(process.env[ENGINE_CONFIG_ENV] ?? '{}') as EngineConfig;
-serveEngine(new Engine(config).handlers());
+// Electron's utility process talks through process.parentPort; a forked child through process.send.
+const parent = (process as { parentPort?: ParentPortLike }).parentPort;
+serveEngine(new Engine(config).handlers(), parent ? utilityPort(parent) : processPort());

@@ -81,3 +81,17 @@ export function isFromEngine(message: unknown): message is FromEngine {
       return false;
   }
 }
+
+/**
+ * Where the engine process finds its EngineConfig (JSON), set by whoever starts it. Here, not in ops.ts, so a
+ * host can start an engine without loading onnxruntime and sharp into its own process.
+ */
+export const ENGINE_CONFIG_ENV = 'HEIRLOOM_ENGINE';
+
+export interface EngineConfig {
+  readonly detector: string;
+  /** A converted CodeFormer folder, an official checkpoint (.pth), or an ONNX restorer (the single-graph contract). */
+  readonly restorer: string;
+  /** Where an official checkpoint is converted to, once: the data folder. */
+  readonly dataDir: string;
+}

@@ -136,3 +136,22 @@ export function serveEngine(
   });
   port.send({ type: 'ready' });
 }
+
+/** Electron's ParentPort, as far as the engine uses it: messages arrive wrapped, as `{data}`. */
+export interface ParentPortLike {
+  on(event: 'message', listener: (event: { readonly data: unknown }) => void): unknown;
+  postMessage(message: unknown): void;
+}
+
+/**
+ * The parent of an Electron utility process (`process.parentPort`, a property of `process`: nothing of
+ * Electron is imported). Unlike a forked child's IPC channel there is no 'disconnect' to watch: a
+ * utility process is a Chromium child process, which Chromium ends with the app (its connection to the
+ * browser process closes), so the engine never outlives the app.
+ */
+export function utilityPort(parent: ParentPortLike): EnginePort {
+  return {
+    send: (message) => parent.postMessage(message),
+    onMessage: (listener) => parent.on('message', (event) => listener(event.data)),
+  };
+}
