@@ -185,3 +185,21 @@ export interface AppInfo {
   /** Jobs that were running when the app last stopped: offer to resume them. */
   readonly interruptedJobs: number[];
 }
+
+/**
+ * A model the app knows (models/manifest.json) and where its install stands: missing, downloading, ready
+ * (verified against the published sha256), unverified (installed from a file with another hash that checked
+ * out), corrupt (install it again).
+ */
+export interface ModelState {
+  readonly id: string;
+  readonly task: string;
+  readonly status: 'missing' | 'downloading' | 'ready' | 'unverified' | 'corrupt';
+  readonly why: string;
+  readonly license: string;
+  /** The licence must be accepted before the model is installed (CodeFormer's: non-commercial use only). */
+  readonly licenseNeedsAcceptance: boolean;
+  readonly licenseAcceptedAt: string | null;
+  /** The download's size, when published. */
+  readonly bytes: number | null;
+}

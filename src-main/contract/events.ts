@@ -15,6 +15,17 @@ export interface Events {
   'job.state': { jobId: number; state: JobState; error: string | null };
   /** A photo's faces or state changed (after detection, or a check of the originals). */
   'photo.updated': { photoId: number; albumId: number };
+  /** A model download or conversion moved on. */
+  'model.progress': {
+    id: string;
+    phase: 'download' | 'convert';
+    received: number;
+    total: number | null;
+    bytesPerSecond: number;
+    etaSeconds: number | null;
+  };
+  /** A model's install ended: its new status, or why it failed. */
+  'model.state': { id: string; status: string; error: string | null };
   /** The engine process stopped unexpectedly and was started again. */
   'engine.restarted': { reason: string };
 }

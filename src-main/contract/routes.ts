@@ -6,6 +6,7 @@ import type {
   Face,
   HardwareInfo,
   Job,
+  ModelState,
   Photo,
   Preview,
   Settings,
@@ -140,6 +141,22 @@ export const routes = {
       })
       .strict(),
   ),
+
+  'model.list': route<ModelState[]>()(empty),
+  /** Starts a download (progress in model.progress, the end in model.state); answers at once. */
+  'model.download': route<ModelState>()(
+    z.object({ id: z.string().min(1).max(100), acceptLicense: z.boolean().optional() }).strict(),
+  ),
+  /** Installs a file the user has; a checkpoint is checked and converted (model.state says when it is done). */
+  'model.import': route<ModelState>()(
+    z
+      .object({ id: z.string().min(1).max(100), path: userPath, acceptLicense: z.boolean().optional() })
+      .strict(),
+  ),
+  /** Reads every byte of the installed model against the published sha256. */
+  'model.verify': route<ModelState>()(z.object({ id: z.string().min(1).max(100) }).strict()),
+  /** Stops a download; its partial file is kept, and the next download continues from it. */
+  'model.cancel': route<ModelState>()(z.object({ id: z.string().min(1).max(100) }).strict()),
 
   /** The execution providers here, the one in use, and why (opens the restorer if it is not open yet). */
   'hardware.get': route<HardwareInfo>()(empty),

@@ -9,15 +9,20 @@ import { EngineClient } from './engine-client.ts';
 import type { SpawnEngine } from './engine/protocol.ts';
 import { checkPhoto, fileFacts, importPaths, UNREAD } from './import.ts';
 import { JobRunner, type ExportParams, type ModelInfo } from './jobs.ts';
+import { ModelService } from './model-service.ts';
 import * as library from './library/index.ts';
 import { DEFAULT_PATTERN } from './naming.ts';
 import { Previews } from './previews.ts';
 
 export interface CoreConfig {
-  /** The library (library.db) and the cache folder live here. */
+  /** The library (library.db), the models and the cache folder live here. */
   readonly dataDir: string;
   /** Heirloom's version, written into the provenance of exports. */
   readonly version: string;
+  /** Models are fetched from `<modelMirror>/<file>` instead of their public sources (HEIRLOOM_MODEL_MIRROR). */
+  readonly modelMirror?: string;
+  /** Another list of models than models/manifest.json (HEIRLOOM_MODEL_MANIFEST: tests, institutions). */
+  readonly modelManifest?: string;
 }
 
 /** What the host gives the core (ARCHITECTURE.md rule 1): the core reads no globals. */
@@ -92,6 +97,14 @@ export function createCore(config: CoreConfig, ports: CorePorts): Core {
     modelInfo.catch(() => (modelInfo = undefined));
     return modelInfo;
   };
+  const models = new ModelService({
+    dataDir: config.dataDir,
+    ...(config.modelManifest ? { manifest: config.modelManifest } : {}),
+    ...(config.modelMirror ? { mirror: config.modelMirror } : {}),
+    engine,
+    emit,
+    onInstalled: () => (modelInfo = undefined),
+  });
   const jobs = new JobRunner({ lib, engine, photoUrl, version: config.version, emit, model });
   const previews = new Previews(path.join(config.dataDir, 'cache'), engine);
   const pruned = previews.prune();
@@ -260,6 +273,11 @@ export function createCore(config: CoreConfig, ports: CorePorts): Core {
       if (settings.provider !== before) modelInfo = undefined;
       return settings;
     },
+    'model.list': () => models.list(),
+    'model.download': ({ id, acceptLicense }) => models.download(id, acceptLicense === true),
+    'model.import': ({ id, path: file, acceptLicense }) => models.import(id, file, acceptLicense === true),
+    'model.verify': ({ id }) => models.verify(id),
+    'model.cancel': ({ id }) => models.cancel(id),
     'hardware.get': async () => {
       const found = await engine.request<Omit<HardwareInfo, 'choice'>>(
         'hardware',
@@ -308,6 +326,7 @@ export function createCore(config: CoreConfig, ports: CorePorts): Core {
     },
     async close() {
       await pruned;
+      models.close();
       await jobs.close();
       await client.close();
       lib.close();

@@ -69,7 +69,14 @@ export async function main(argv: readonly string[]): Promise<number> {
   let core;
   try {
     core = createCore(
-      { dataDir, version: VERSION },
+      {
+        dataDir,
+        version: VERSION,
+        ...(process.env.HEIRLOOM_MODEL_MIRROR ? { modelMirror: process.env.HEIRLOOM_MODEL_MIRROR } : {}),
+        ...(process.env.HEIRLOOM_MODEL_MANIFEST
+          ? { modelManifest: process.env.HEIRLOOM_MODEL_MANIFEST }
+          : {}),
+      },
       {
         spawnEngine: forkEngine(entry, {
           env: { ...process.env, [ENGINE_CONFIG_ENV]: JSON.stringify(engine) },

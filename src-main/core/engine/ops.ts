@@ -3,7 +3,9 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { AppError, type ErrorCode } from '../../contract/errors.ts';
+import { readManifest } from '../models/manifest.ts';
 import { openRestorer } from '../models/restorers.ts';
+import { convertInto, findModel } from '../models/store.ts';
 import { FaceDetector, type DetectedFace } from './detect.ts';
 import { decodePhoto, encodeRaster, type Photo, type Raster, type RgbImage } from './image.ts';
 import { encodeExport, readSourceMetadata, type Provenance } from './metadata.ts';
@@ -100,6 +102,7 @@ export class Engine {
     return {
       info: () => this.info(),
       hardware: () => this.hardware(),
+      installCheckpoint: (a) => this.installCheckpoint(a as InstallArgs),
       detect: (a, ctx) => this.detect(a as DetectArgs, ctx),
       detectInRegion: (a, ctx) => this.detectInRegion(a as RegionArgs, ctx),
       preview: (a, ctx) => this.preview(a as PreviewArgs, ctx),
@@ -164,6 +167,16 @@ export class Engine {
     const open = this.restorer;
     this.restorer = undefined;
     await (await open?.catch(() => undefined))?.release();
+  }
+
+  /** Converts a model checkpoint into its installed folder, then drops the open restorer (it may be that one). */
+  private async installCheckpoint(args: InstallArgs) {
+    const entry = findModel(args.id, readManifest(args.manifest));
+    convertInto(entry, args.file, args.dataDir, args.sha256);
+    const open = this.restorer;
+    this.restorer = undefined;
+    await (await open?.catch(() => undefined))?.release();
+    return { installed: entry.id };
   }
 
   private async hardware() {
@@ -355,4 +368,12 @@ export interface ExportArgs extends PhotoRef {
   readonly provenance: Omit<Provenance, 'model'> | null;
   /** A new file: the export's temporary name. */
   readonly out: string;
+}
+
+export interface InstallArgs {
+  readonly id: string;
+  readonly file: string;
+  readonly sha256: string;
+  readonly dataDir: string;
+  readonly manifest?: string;
 }

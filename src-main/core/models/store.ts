@@ -36,7 +36,7 @@ export function needsAcceptance(entry: ModelEntry): boolean {
   return /non-commercial/i.test(entry.license);
 }
 
-const isCheckpoint = (entry: ModelEntry): boolean => entry.file.endsWith('.pth');
+export const isCheckpoint = (entry: ModelEntry): boolean => entry.file.endsWith('.pth');
 
 export function modelsDir(dataDir: string): string {
   return path.join(dataDir, 'models');
@@ -121,7 +121,7 @@ export function acceptedLicences(dataDir: string): Record<string, { license: str
 }
 
 /** Refuses a model whose licence needs accepting unless it was; records the acceptance (the licence's words, when). */
-function requireAcceptance(entry: ModelEntry, accepted: boolean, dataDir: string): void {
+export function requireAcceptance(entry: ModelEntry, accepted: boolean, dataDir: string): void {
   if (!needsAcceptance(entry)) return;
   if (!accepted) {
     throw new AppError(
@@ -137,7 +137,7 @@ function requireAcceptance(entry: ModelEntry, accepted: boolean, dataDir: string
 }
 
 /** A verified checkpoint converted into a new folder, which replaces the installed one only once it is whole. */
-function convertInto(entry: ModelEntry, file: string, dataDir: string, sha256: string): void {
+export function convertInto(entry: ModelEntry, file: string, dataDir: string, sha256: string): void {
   const target = installedPath(entry, dataDir);
   const fresh = `${target}.new`;
   fs.rmSync(fresh, { recursive: true, force: true });

@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import type { Core } from '../../src-main/core/app.ts';
+import type { EventMessage, Events } from '../../src-main/contract/events.ts';
+import { coreFor } from '../support/core.ts';
+import { modelServer, serveFile, type ModelServer } from '../support/model-server.ts';
+import { photo, YUNET } from '../support/paths.ts';
+import { writePth } from '../support/pth-writer.ts';
+import { seededStateDict, TINY_PRESETS } from '../support/seeded-weights.ts';
+import { tempDir } from '../support/temp.ts';
+
+/* The first run in the app: no models, then both installed through the routes from a local mirror. */
+
+let core: Core | undefined;
+let server: ModelServer | undefined;
+after(async () => {
+  await core?.close();
+  await server?.close();
+});
+
+test('models install through the routes: licence first, download with progress, CodeFormer converted in the engine, then restores work', async () => {
+  const root = tempDir();
+  const yunet = fs.readFileSync(YUNET);
+  const checkpoint = path.join(root, 'codeformer.pth');
+  writePth(checkpoint, seededStateDict(TINY_PRESETS.restoration, 1), 1500);
+  const pth = fs.readFileSync(checkpoint);
+  const entry = (id: string, file: string, bytes: Buffer, license: string) => ({
+    id,
+    task: id,
+    file,
+    source: `https://example.invalid/${file}`,
+    bytes: bytes.length,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    license,
+    contract: 'test',
+  });
+  const manifest = path.join(root, 'manifest.json');
+  fs.writeFileSync(
+    manifest,
+    JSON.stringify({
+      models: [
+        entry('yunet-2026may', 'face_detection_yunet_2026may.onnx', yunet, 'MIT'),
+        entry('codeformer', 'codeformer.pth', pth, 'S-Lab License 1.0 (non-commercial use only)'),
+      ],
+    }),
+  );
+  server = await modelServer();
+  server.on('/m/face_detection_yunet_2026may.onnx', serveFile(yunet));
+  server.on('/m/codeformer.pth', serveFile(pth, { chunkBytes: 64 * 1024 }));
+
+  const dataDir = path.join(root, 'data');
+  core = coreFor(
+    dataDir,
+    {
+      detector: path.join(dataDir, 'models', 'face_detection_yunet_2026may.onnx'),
+      restorer: path.join(dataDir, 'models', 'codeformer'),
+    },
+    { config: { modelManifest: manifest, modelMirror: server.url('/m') }, tinyPresets: true },
+  );
+  const events: EventMessage[] = [];
+  core.subscribe((m) => events.push(m));
+  const ended = (id: string) =>
+    new Promise<Events['model.state']>((resolve) => {
+      const stop = core!.subscribe((m) => {
+        if (m.event === 'model.state' && m.data.id === id) {
+          stop();
+          resolve(m.data);
+        }
+      });
+    });
+
+  assert.deepEqual(
+    (await core.dispatch('model.list', {})).map((m) => [m.id, m.status, m.licenseNeedsAcceptance]),
+    [
+      ['yunet-2026may', 'missing', false],
+      ['codeformer', 'missing', true],
+    ],
+  );
+  await assert.rejects(core.dispatch('model.download', { id: 'codeformer' }), { code: 'INVALID_INPUT' });
+
+  const yunetDone = ended('yunet-2026may');
+  assert.equal((await core.dispatch('model.download', { id: 'yunet-2026may' })).status, 'downloading');
+  assert.equal((await yunetDone).error, null);
+  const cfDone = ended('codeformer');
+  await core.dispatch('model.download', { id: 'codeformer', acceptLicense: true });
+  const cf = await cfDone;
+  assert.deepEqual(cf, { id: 'codeformer', status: 'ready', error: null });
+  const phases = new Set(
+    events
+      .filter((e) => e.event === 'model.progress')
+      .map((e) => e.event === 'model.progress' && `${e.data.id}:${e.data.phase}`),
+  );
+  assert.ok(
+    phases.has('codeformer:download') &&
+      phases.has('codeformer:convert') &&
+      phases.has('yunet-2026may:download'),
+  );
+  const listed = await core.dispatch('model.list', {});
+  assert.deepEqual(
+    listed.map((m) => m.status),
+    ['ready', 'ready'],
+  );
+  assert.ok(listed[1]!.licenseAcceptedAt);
+  assert.equal((await core.dispatch('model.verify', { id: 'yunet-2026may' })).status, 'ready');
+
+  // The installed models restore a photo.
+  const photos = path.join(root, 'photos');
+  fs.mkdirSync(photos);
+  fs.copyFileSync(photo('CodeFormer/inputs/whole_imgs/04.jpg'), path.join(photos, 'one.jpg'));
+  const album = await core.dispatch('album.create', { name: 'First run' });
+  await core.dispatch('photo.import', { albumId: album.id, paths: [photos] });
+  await core.idle();
+  const [p] = await core.dispatch('photo.list', { albumId: album.id });
+  const [face] = await core.dispatch('face.list', { photoId: p!.id });
+  const preview = await core.dispatch('face.preview', { faceId: face!.id });
+  assert.equal(preview.cached, false);
+  assert.equal(
+    (await core.dispatch('app.info', {})).engine.model?.sha256,
+    listed[1] && entry('', '', pth, '').sha256,
+  );
+});
