@@ -3,7 +3,7 @@ import { AppError } from './errors.ts';
 import { isRouteName, routes, type ParsedInput, type RouteName } from './routes.ts';
 
 /** "albumId: expected number, received string": the field's path, then zod's reason. */
-function describe(issues: readonly z.core.$ZodIssue[]): string {
+export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
   return issues
     .slice(0, 3)
     .map((issue) => {
@@ -16,7 +16,8 @@ function describe(issues: readonly z.core.$ZodIssue[]): string {
 /** The route's input, checked against its schema; INVALID_INPUT naming the field otherwise. */
 export function parseInput<R extends RouteName>(route: R, input: unknown): ParsedInput<R> {
   const result = routes[route].input.safeParse(input ?? {});
-  if (!result.success) throw new AppError('INVALID_INPUT', `${route}: ${describe(result.error.issues)}`);
+  if (!result.success)
+    throw new AppError('INVALID_INPUT', `${route}: ${describeIssues(result.error.issues)}`);
   return result.data as ParsedInput<R>;
 }
 

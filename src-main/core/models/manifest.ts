@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { AppError } from '../../contract/errors.ts';
 import { REPO_ROOT } from '../version.ts';
+import { describeIssues } from '../../contract/validate.ts';
 
 /** models/manifest.json: every model the app knows (ARCHITECTURE.md, "Layout"). */
 export const MANIFEST_FILE = path.join(REPO_ROOT, 'models', 'manifest.json');
@@ -48,17 +49,6 @@ const manifest = z.object({
   }),
 });
 
-/** "models.1.sha256: expected 64 lower-case hex digits": the field's path, then zod's reason. */
-function describe(issues: readonly z.core.$ZodIssue[]): string {
-  return issues
-    .slice(0, 3)
-    .map((issue) => {
-      const field = issue.path.map(String).join('.');
-      return field ? `${field}: ${issue.message}` : issue.message;
-    })
-    .join('; ');
-}
-
 /**
  * The models in `file`, checked: a manifest that does not parse or does not match the entry shape throws an
  * INTERNAL error naming the file and the first fields at fault — it ships with the app, so a bad one is our
@@ -74,7 +64,10 @@ export function readManifest(file: string = MANIFEST_FILE): ModelEntry[] {
   }
   const result = manifest.safeParse(json);
   if (!result.success) {
-    throw new AppError('INTERNAL', `${file} is not a valid model manifest: ${describe(result.error.issues)}`);
+    throw new AppError(
+      'INTERNAL',
+      `${file} is not a valid model manifest: ${describeIssues(result.error.issues)}`,
+    );
   }
   return result.data.models;
 }
