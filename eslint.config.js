@@ -58,7 +58,12 @@ export default tseslint.config(
   },
   boundary(undefined, ELECTRON),
   boundary(['src-main/core/**'], ELECTRON, HOSTS),
-  boundary(['src-main/core/engine/**', 'src-main/core/nn/**'], ELECTRON, HOSTS, ENGINE_AND_NN),
+  boundary(
+    ['src-main/core/engine/**', 'src-main/core/engine-process/**', 'src-main/core/nn/**'],
+    ELECTRON,
+    HOSTS,
+    ENGINE_AND_NN,
+  ),
   boundary(['src-main/contract/**'], ELECTRON, CONTRACT),
   // Svelte files are linted too, so a component cannot hide an import: linting them needs a Svelte parser
   // (eslint-plugin-svelte), which the first component will have to bring.

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Engine } from '../src-main/core/engine/ops.ts';
+import { Engine } from '../src-main/core/engine-process/ops.ts';
 import { addPhotos, createAlbum, openLibrary } from '../src-main/core/library/index.ts';
 import { coreFor } from '../tests/support/core.ts';
 import { photo, YUNET } from '../tests/support/paths.ts';

@@ -16,7 +16,7 @@ export interface UtilityProcessModule {
   fork(modulePath: string, args?: string[], options?: ForkOptions): UtilityChild;
 }
 
-/** How the engine is started: its entry (the built engine/process.js) and its environment. */
+/** How the engine is started: its entry (the built engine-process/process.js) and its environment. */
 export interface UtilityEngineOptions {
   readonly entry: string;
   readonly env: Record<string, string | undefined>;

@@ -17,7 +17,7 @@ startShell(
     // HEIRLOOM_DATA or the platform's data folder: the same library and models as the CLI and the Node host.
     dataDir: defaultDataDir(),
     preload: path.join(here, 'preload', 'index.js'),
-    engineEntry: path.join(here, '..', 'core', 'engine', 'process.js'),
+    engineEntry: path.join(here, '..', 'core', 'engine-process', 'process.js'),
     renderer: path.join(here, '..', '..', 'renderer'),
   },
 ).catch((error: unknown) => {

@@ -63,7 +63,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   // Beside this file's own build: process.ts from source (run through tsx), process.js once built.
   const entry = path.join(
     import.meta.dirname,
-    '../core/engine',
+    '../core/engine-process',
     `process${path.extname(import.meta.filename)}`,
   );
   let core;

@@ -45,7 +45,7 @@ function engineOf(host: RunningHost): number {
         return []; // gone while we looked
       }
     });
-  const engines = children.filter((c) => c.command.includes('engine/process'));
+  const engines = children.filter((c) => c.command.includes('engine-process/process'));
   assert.equal(engines.length, 1, `one engine process under the host: ${JSON.stringify(children)}`);
   return engines[0]!.pid;
 }

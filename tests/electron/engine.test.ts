@@ -11,7 +11,7 @@ import { FakeUtilityProcess } from './fakes.ts';
 
 function spawn(env: Record<string, string | undefined> = {}) {
   const utilityProcess = new FakeUtilityProcess();
-  const transport = utilityEngine(utilityProcess, { entry: '/app/build/engine/process.js', env })();
+  const transport = utilityEngine(utilityProcess, { entry: '/app/build/engine-process/process.js', env })();
   const fork = utilityProcess.forks[0]!;
   return { transport, fork, child: fork.child };
 }
@@ -19,7 +19,7 @@ function spawn(env: Record<string, string | undefined> = {}) {
 describe('utilityEngine: the main side', () => {
   test('forks the entry as a named utility process, its environment without unset names', () => {
     const { fork } = spawn({ HEIRLOOM_ENGINE: '{"dataDir":"/d"}', UNSET: undefined });
-    assert.equal(fork.modulePath, '/app/build/engine/process.js');
+    assert.equal(fork.modulePath, '/app/build/engine-process/process.js');
     assert.deepEqual(fork.args, []);
     assert.deepEqual(fork.options, {
       serviceName: 'Heirloom engine',

@@ -26,7 +26,7 @@ async function start(prepare: (dataDir: string) => void = () => {}, hasLock = tr
   const paths = {
     dataDir,
     preload: '/app/build/src-main/electron/preload/index.js',
-    engineEntry: '/app/build/src-main/core/engine/process.js',
+    engineEntry: '/app/build/src-main/core/engine-process/process.js',
     renderer: path.join(root, 'renderer'),
   };
   await startShell(fake.electron, paths, (line) => logged.push(line));
@@ -144,7 +144,7 @@ describe('the shell quits', () => {
     // The detection job asks for the engine: a utility process of the built entry, told where the models are.
     while (electron.utilityProcess.forks.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
     const fork = electron.utilityProcess.forks[0]!;
-    assert.equal(fork.modulePath, '/app/build/src-main/core/engine/process.js');
+    assert.equal(fork.modulePath, '/app/build/src-main/core/engine-process/process.js');
     assert.deepEqual(
       JSON.parse((fork.options?.env as Record<string, string> | undefined)?.[ENGINE_CONFIG_ENV] ?? '{}'),
       {

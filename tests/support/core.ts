@@ -19,7 +19,7 @@ export function coreFor(
   options: CoreOptions = {},
 ): Core {
   const engine: EngineConfig = { ...models, dataDir };
-  const entry = path.join(REPO, 'src-main/core/engine/process.ts');
+  const entry = path.join(REPO, 'src-main/core/engine-process/process.ts');
   const tiny = path.join(REPO, 'tests/support/use-tiny-presets.ts');
   return createCore(
     { dataDir, version: '0.0.0-test', ...options.config },

@@ -6,14 +6,14 @@ import { AppError, type ErrorCode } from '../../contract/errors.ts';
 import { readManifest } from '../models/manifest.ts';
 import { openRestorer } from '../models/restorers.ts';
 import { convertInto, findModel } from '../models/store.ts';
-import { FaceDetector, type DetectedFace } from './detect.ts';
-import { decodePhoto, encodeRaster, type Photo, type Raster, type RgbImage } from './image.ts';
-import { encodeExport, readSourceMetadata, type Provenance } from './metadata.ts';
-import { restoreFacesOnto } from './pipeline.ts';
-import type { Restorer } from './restore.ts';
-import { describeProviders, type ExecutionProvider } from './sessions.ts';
-import { checkpoint, type Handler, type OperationContext as Context } from './serve.ts';
-import type { EngineConfig } from './protocol.ts';
+import { FaceDetector, type DetectedFace } from '../engine/detect.ts';
+import { decodePhoto, encodeRaster, type Photo, type Raster, type RgbImage } from '../engine/image.ts';
+import { encodeExport, readSourceMetadata, type Provenance } from '../engine/metadata.ts';
+import { restoreFacesOnto } from '../engine/pipeline.ts';
+import type { Restorer } from '../engine/restore.ts';
+import { describeProviders, type ExecutionProvider } from '../engine/sessions.ts';
+import { checkpoint, type Handler, type OperationContext as Context } from '../engine/serve.ts';
+import type { EngineConfig } from '../engine/protocol.ts';
 
 /**
  * What the engine process does, one operation per request (ARCHITECTURE.md "The flow of one photo"): it reads

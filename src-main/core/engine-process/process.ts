@@ -1,6 +1,6 @@
 import { Engine } from './ops.ts';
-import { ENGINE_CONFIG_ENV, type EngineConfig } from './protocol.ts';
-import { processPort, serveEngine, utilityPort, type ParentPortLike } from './serve.ts';
+import { ENGINE_CONFIG_ENV, type EngineConfig } from '../engine/protocol.ts';
+import { processPort, serveEngine, utilityPort, type ParentPortLike } from '../engine/serve.ts';
 
 /**
  * The engine process's entry (`child_process.fork` under the Node host and in tests; Electron's utilityProcess
