@@ -1,14 +1,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ModelState } from '../contract/dto.ts';
-import { AppError, toApiError } from '../contract/errors.ts';
+import { toApiError } from '../contract/errors.ts';
 import type { EventName, Events } from '../contract/events.ts';
 import type { EngineClient } from './engine-client.ts';
 import { downloadModel } from './models/download.ts';
 import { modelUrl, readManifest, type ModelEntry } from './models/manifest.ts';
 import {
   acceptedLicences,
+  checkImport,
   findModel,
+  installCopy,
   isCheckpoint,
   modelsDir,
   modelStatus,
@@ -17,7 +19,6 @@ import {
   verifyModel,
   type InstalledModel,
 } from './models/store.ts';
-import { sha256File } from './hash.ts';
 
 export interface ModelServiceOptions {
   readonly dataDir: string;
@@ -108,23 +109,9 @@ export class ModelService {
   /** Installs a file the user has: a checkpoint is checked and converted in the engine; an ONNX file copied. */
   async import(id: string, file: string, acceptLicense: boolean): Promise<ModelState> {
     const entry = findModel(id, this.manifest);
-    requireAcceptance(entry, acceptLicense, this.options.dataDir);
-    const sha256 = await sha256File(file).catch((error: NodeJS.ErrnoException) => {
-      throw new AppError('IO', `cannot read ${file} (${error.code ?? error.message})`);
-    });
-    fs.mkdirSync(modelsDir(this.options.dataDir), { recursive: true });
+    const sha256 = await checkImport(entry, file, this.options.dataDir, acceptLicense);
     if (isCheckpoint(entry)) await this.convert(entry, file, sha256, false);
-    else {
-      if (entry.sha256 !== null && sha256 !== entry.sha256) {
-        throw new AppError(
-          'MODEL_CORRUPT',
-          `${file} is not ${entry.id}: sha256 ${sha256}, expected ${entry.sha256}`,
-        );
-      }
-      const dest = path.join(modelsDir(this.options.dataDir), entry.file);
-      await fs.promises.copyFile(file, `${dest}.partial`);
-      await fs.promises.rename(`${dest}.partial`, dest);
-    }
+    else await installCopy(entry, file, this.options.dataDir);
     this.options.onInstalled();
     return this.state(entry);
   }

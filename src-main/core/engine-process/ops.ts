@@ -164,6 +164,11 @@ export class Engine {
   private async useProviders(wanted: ExecutionProvider[] | undefined): Promise<void> {
     if (JSON.stringify(wanted) === JSON.stringify(this.providers)) return;
     this.providers = wanted;
+    await this.dropRestorer();
+  }
+
+  /** Releases the open restorer, if any: the next restore opens it again (another provider, a new model). */
+  private async dropRestorer(): Promise<void> {
     const open = this.restorer;
     this.restorer = undefined;
     await (await open?.catch(() => undefined))?.release();
@@ -173,9 +178,7 @@ export class Engine {
   private async installCheckpoint(args: InstallArgs) {
     const entry = findModel(args.id, readManifest(args.manifest));
     convertInto(entry, args.file, args.dataDir, args.sha256);
-    const open = this.restorer;
-    this.restorer = undefined;
-    await (await open?.catch(() => undefined))?.release();
+    await this.dropRestorer();
     return { installed: entry.id };
   }
 

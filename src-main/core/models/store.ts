@@ -186,17 +186,17 @@ export async function downloadAndInstall(
 }
 
 /**
- * Installs a file the user already has. A file with the published sha256 is the model; one with another hash is
- * accepted only if it is what the model must be — a CodeFormer checkpoint whose every tensor checks out
- * (conversion refuses anything else) — and is then "unverified". An ONNX model with another hash is refused.
+ * What importing `file` as `entry` checks before anything is installed: the licence accepted, the file
+ * readable, and an ONNX model's sha256 the published one (a checkpoint with another hash is accepted only if
+ * its conversion checks out, see `importModel`). Returns the file's sha256.
  */
-export async function importModel(
+export async function checkImport(
   entry: ModelEntry,
   file: string,
   dataDir: string,
-  options: Pick<InstallOptions, 'licenseAccepted'>,
-): Promise<InstalledModel> {
-  requireAcceptance(entry, options.licenseAccepted, dataDir);
+  licenseAccepted: boolean,
+): Promise<string> {
+  requireAcceptance(entry, licenseAccepted, dataDir);
   const sha256 = await sha256File(file).catch((error: NodeJS.ErrnoException) => {
     throw new AppError('IO', `cannot read ${file} (${error.code ?? error.message})`);
   });
@@ -207,12 +207,29 @@ export async function importModel(
     );
   }
   fs.mkdirSync(modelsDir(dataDir), { recursive: true });
-  if (isCheckpoint(entry)) {
-    convertInto(entry, file, dataDir, sha256);
-  } else {
-    const dest = installedPath(entry, dataDir);
-    fs.copyFileSync(file, `${dest}.partial`);
-    fs.renameSync(`${dest}.partial`, dest);
-  }
+  return sha256;
+}
+
+/** An ONNX model copied into place whole (a copy under a temporary name, then renamed). */
+export async function installCopy(entry: ModelEntry, file: string, dataDir: string): Promise<void> {
+  const dest = installedPath(entry, dataDir);
+  await fs.promises.copyFile(file, `${dest}.partial`);
+  await fs.promises.rename(`${dest}.partial`, dest);
+}
+
+/**
+ * Installs a file the user already has. A file with the published sha256 is the model; one with another hash is
+ * accepted only if it is what the model must be — a CodeFormer checkpoint whose every tensor checks out
+ * (conversion refuses anything else) — and is then "unverified". An ONNX model with another hash is refused.
+ */
+export async function importModel(
+  entry: ModelEntry,
+  file: string,
+  dataDir: string,
+  options: Pick<InstallOptions, 'licenseAccepted'>,
+): Promise<InstalledModel> {
+  const sha256 = await checkImport(entry, file, dataDir, options.licenseAccepted);
+  if (isCheckpoint(entry)) convertInto(entry, file, dataDir, sha256);
+  else await installCopy(entry, file, dataDir);
   return modelStatus(entry, dataDir);
 }
