@@ -154,6 +154,11 @@ export interface Settings {
   readonly provenance: boolean;
   /** The execution provider the user chose. */
   readonly provider: ProviderChoice;
+  /**
+   * A base URL models are fetched from (`<modelMirror>/<file>`) instead of their public sources; '' for none.
+   * HEIRLOOM_MODEL_MIRROR, when the host or CLI is started with it, stands above this setting.
+   */
+  readonly modelMirror: string;
 }
 
 /** What hardware could run CodeFormer here, which does, and why. */

@@ -138,6 +138,9 @@ export const routes = {
         defaultFidelity: fidelity.optional(),
         provenance: z.boolean().optional(),
         provider: z.enum(['auto', 'cpu', 'cuda', 'dml', 'coreml', 'webgpu']).optional(),
+        modelMirror: z
+          .union([z.literal(''), z.url({ protocol: /^https?$/, error: 'must be an http: or https: URL' })])
+          .optional(),
       })
       .strict(),
   ),

@@ -19,7 +19,10 @@ export interface CoreConfig {
   readonly dataDir: string;
   /** Heirloom's version, written into the provenance of exports. */
   readonly version: string;
-  /** Models are fetched from `<modelMirror>/<file>` instead of their public sources (HEIRLOOM_MODEL_MIRROR). */
+  /**
+   * Models are fetched from `<modelMirror>/<file>` instead of their public sources (HEIRLOOM_MODEL_MIRROR);
+   * stands above the user's setting of the same name.
+   */
   readonly modelMirror?: string;
   /** Another list of models than models/manifest.json (HEIRLOOM_MODEL_MANIFEST: tests, institutions). */
   readonly modelManifest?: string;
@@ -100,7 +103,7 @@ export function createCore(config: CoreConfig, ports: CorePorts): Core {
   const models = new ModelService({
     dataDir: config.dataDir,
     ...(config.modelManifest ? { manifest: config.modelManifest } : {}),
-    ...(config.modelMirror ? { mirror: config.modelMirror } : {}),
+    mirror: () => config.modelMirror || library.getSettings(lib).modelMirror,
     engine,
     emit,
     onInstalled: () => (modelInfo = undefined),

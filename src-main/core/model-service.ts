@@ -24,8 +24,8 @@ export interface ModelServiceOptions {
   readonly dataDir: string;
   /** Another list of models (tests, institutions); default models/manifest.json. */
   readonly manifest?: string;
-  /** `<mirror>/<file>` instead of each model's public source. */
-  readonly mirror?: string;
+  /** `<mirror>/<file>` instead of each model's public source, read at each download ('' or undefined: none). */
+  mirror(): string | undefined;
   readonly engine: Pick<EngineClient, 'request'>;
   emit<E extends EventName>(event: E, data: Events[E]): void;
   /** A model was installed: what the core knows of the restorer's model is stale. */
@@ -82,7 +82,7 @@ export class ModelService {
     const entry = findModel(id, this.manifest);
     if (this.running.has(id)) return this.state(entry);
     requireAcceptance(entry, acceptLicense, this.options.dataDir);
-    const url = modelUrl(entry, this.options.mirror);
+    const url = modelUrl(entry, this.options.mirror());
     const controller = new AbortController();
     this.running.set(id, controller);
     const dest = path.join(modelsDir(this.options.dataDir), entry.file);

@@ -122,3 +122,65 @@ test('models install through the routes: licence first, download with progress, 
     listed[1] && entry('', '', pth, '').sha256,
   );
 });
+
+test('the model mirror is a setting: downloads come from it, a URL that is not http(s) is refused, and HEIRLOOM_MODEL_MIRROR stands above it', async () => {
+  const root = tempDir();
+  const bytes = fs.readFileSync(YUNET);
+  const manifest = path.join(root, 'manifest.json');
+  fs.writeFileSync(
+    manifest,
+    JSON.stringify({
+      models: [
+        {
+          id: 'yunet-2026may',
+          task: 'face detection',
+          file: 'face_detection_yunet_2026may.onnx',
+          source: 'https://example.invalid/face_detection_yunet_2026may.onnx',
+          bytes: bytes.length,
+          sha256: createHash('sha256').update(bytes).digest('hex'),
+          license: 'MIT',
+          contract: 'test',
+        },
+      ],
+    }),
+  );
+  const mirror = await modelServer();
+  mirror.on('/settings/face_detection_yunet_2026may.onnx', serveFile(bytes));
+  mirror.on('/environment/face_detection_yunet_2026may.onnx', serveFile(bytes));
+  const install = async (config: { modelMirror?: string }, setting: string) => {
+    const local = coreFor(
+      path.join(root, `data-${mirror.requests.length}`),
+      { detector: YUNET, restorer: YUNET },
+      {
+        config: { modelManifest: manifest, ...config },
+      },
+    );
+    try {
+      await assert.rejects(
+        local.dispatch('settings.update', { modelMirror: 'ftp://mirror.example/models' }),
+        {
+          code: 'INVALID_INPUT',
+          message: /modelMirror: must be an http: or https: URL/,
+        },
+      );
+      assert.equal((await local.dispatch('settings.update', { modelMirror: setting })).modelMirror, setting);
+      const done = new Promise<Events['model.state']>((resolve) =>
+        local.subscribe((m) => m.event === 'model.state' && resolve(m.data)),
+      );
+      await local.dispatch('model.download', { id: 'yunet-2026may' });
+      assert.deepEqual(await done, { id: 'yunet-2026may', status: 'ready', error: null });
+    } finally {
+      await local.close();
+    }
+  };
+  try {
+    await install({}, mirror.url('/settings'));
+    await install({ modelMirror: mirror.url('/environment') }, mirror.url('/settings'));
+    assert.deepEqual(
+      mirror.requests.map((r) => r.path),
+      ['/settings/face_detection_yunet_2026may.onnx', '/environment/face_detection_yunet_2026may.onnx'],
+    );
+  } finally {
+    await mirror.close();
+  }
+});

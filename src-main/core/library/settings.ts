@@ -1,7 +1,7 @@
 import type { Settings } from '../../contract/dto.ts';
 import type { Library } from './db.ts';
 
-export const DEFAULT_SETTINGS: Settings = { defaultFidelity: 0.5, provenance: true, provider: 'auto' };
+export const DEFAULT_SETTINGS: Settings = { defaultFidelity: 0.5, provenance: true, provider: 'auto', modelMirror: '' };
 
 const PROVIDERS: readonly string[] = ['auto', 'cpu', 'cuda', 'dml', 'coreml', 'webgpu'];
 
@@ -23,6 +23,7 @@ export function getSettings(lib: Library): Settings {
   const fidelity = stored.get('defaultFidelity');
   const provenance = stored.get('provenance');
   const provider = stored.get('provider');
+  const mirror = stored.get('modelMirror');
   return {
     defaultFidelity:
       typeof fidelity === 'number' && fidelity >= 0 && fidelity <= 1
@@ -33,6 +34,7 @@ export function getSettings(lib: Library): Settings {
       typeof provider === 'string' && PROVIDERS.includes(provider)
         ? (provider as Settings['provider'])
         : DEFAULT_SETTINGS.provider,
+    modelMirror: typeof mirror === 'string' ? mirror : DEFAULT_SETTINGS.modelMirror,
   };
 }
 
