@@ -3,8 +3,14 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { CustomScheme } from 'electron';
 import type { Core } from '../core/app.ts';
-import { contentTypeOf, fileInside, isMediaId, safeContentType } from '../host/files.ts';
-import { SECURITY_HEADERS, UI_CSP } from '../host/respond.ts';
+import {
+  contentTypeOf,
+  fileInside,
+  isMediaId,
+  safeContentType,
+  SECURITY_HEADERS,
+  UI_CSP,
+} from '../core/serving.ts';
 import { APP_ORIGIN } from './channels.ts';
 
 /*

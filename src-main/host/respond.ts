@@ -1,27 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { ApiError, ErrorCode } from '../contract/index.ts';
-
-/**
- * The built UI's policy: nothing remote, no inline script, no plugins, never framed. Inline styles stay
- * allowed because Svelte's transitions write `style` attributes.
- */
-export const UI_CSP =
-  "default-src 'self'; img-src 'self' data: blob:; connect-src 'self'; script-src 'self'; " +
-  "style-src 'self' 'unsafe-inline'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'";
-
-/**
- * Everything that is not the UI page (JSON, media, scripts, events): no content may run, even when opened on
- * its own in a tab (an SVG or an HTML-looking response shows inert, in a sandbox).
- */
-const INERT_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; sandbox";
-
-/** On every response, refusals included. There is never an Access-Control-* header: no CORS, ever. */
-export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  'X-Content-Type-Options': 'nosniff',
-  'Referrer-Policy': 'no-referrer',
-  'X-Frame-Options': 'DENY',
-  'Content-Security-Policy': INERT_CSP,
-};
+import { SECURITY_HEADERS } from '../core/serving.ts';
 
 /**
  * The HTTP status for each error code. CANCELLED is 409, not nginx's unofficial 499 ("client closed

@@ -17,16 +17,16 @@ import {
 } from './auth.ts';
 import { BodyTooLarge, declaredTooLarge, MAX_BODY_BYTES, parseJsonBody, readBody } from './body.ts';
 import { HEARTBEAT_MS, streamEvents } from './events.ts';
-import { contentTypeOf, fileInside, isMediaId, safeContentType, sendFile } from './files.ts';
 import {
-  applySecurityHeaders,
+  contentTypeOf,
+  fileInside,
+  isMediaId,
+  safeContentType,
   SECURITY_HEADERS,
-  sendApiError,
-  sendJson,
-  sendRefusal,
-  STATUS_OF,
   UI_CSP,
-} from './respond.ts';
+} from '../core/serving.ts';
+import { sendFile } from './files.ts';
+import { applySecurityHeaders, sendApiError, sendJson, sendRefusal, STATUS_OF } from './respond.ts';
 
 /**
  * The Node host: the core's routes, events and media over HTTP on 127.0.0.1, and the built UI, for the

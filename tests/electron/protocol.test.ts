@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { APP_SCHEME_PRIVILEGES, appProtocolHandler } from '../../src-main/electron/protocol.ts';
-import { UI_CSP } from '../../src-main/host/respond.ts';
+import { UI_CSP } from '../../src-main/core/serving.ts';
 import { tempDir } from '../support/temp.ts';
 
 /* app://heirloom/: the built UI and media by id, and never a file the request's path names outside them. */

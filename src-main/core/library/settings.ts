@@ -1,7 +1,12 @@
 import type { Settings } from '../../contract/dto.ts';
 import type { Library } from './db.ts';
 
-export const DEFAULT_SETTINGS: Settings = { defaultFidelity: 0.5, provenance: true, provider: 'auto', modelMirror: '' };
+export const DEFAULT_SETTINGS: Settings = {
+  defaultFidelity: 0.5,
+  provenance: true,
+  provider: 'auto',
+  modelMirror: '',
+};
 
 const PROVIDERS: readonly string[] = ['auto', 'cpu', 'cuda', 'dml', 'coreml', 'webgpu'];
 
