@@ -5,7 +5,8 @@ import { readSidecar, SIDECAR } from '../engine/codeformer.ts';
 import { sha256File } from '../hash.ts';
 import { CheckpointError } from '../nn/pth/index.ts';
 import { ConversionError, convertCheckpoint } from './convert.ts';
-import { downloadModel, type DownloadProgress } from './download.ts';
+import { downloadModel } from './download.ts';
+import type { DownloadProgress } from './transfer-watch.ts';
 import { readManifest, type ModelEntry } from './manifest.ts';
 
 /**
