@@ -53,7 +53,10 @@ try {
     }
     return Math.round(times.sort((a, b) => a - b)[times.length >> 1]! * 100) / 100;
   };
-  const photoUrl = (id: number): string => `/media/photos/${id}`;
+  const photoUrl = (id: number, sha256: string) => ({
+    url: `/media/photos/${id}`,
+    thumbUrl: `/media/thumb/${id}-${sha256}`,
+  });
   const photoList10k_ms = median(() => listPhotos(lib, album.id, photoUrl));
   const albumList_ms = median(() => listAlbums(lib));
   // Wall-clock times: on a busy machine they grow with the load, which is printed to read them by.

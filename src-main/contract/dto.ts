@@ -74,6 +74,8 @@ export interface Photo {
   readonly exportedAt: string | null;
   /** The original, served read-only. */
   readonly url: string;
+  /** A small JPEG of the upright photo (at most 512 px on its long side) for grids. */
+  readonly thumbUrl: string;
 }
 
 export type FaceOrigin = 'detected' | 'drawn';
@@ -189,6 +191,37 @@ export interface AppInfo {
   readonly engine: EngineInfo;
   /** Jobs that were running when the app last stopped: offer to resume them. */
   readonly interruptedJobs: number[];
+  /**
+   * Whether `dialog.pick` opens the system's file dialogs (the desktop app). In the browser mode a page gets no
+   * paths: the UI browses with `folder.list` instead.
+   */
+  readonly nativeDialogs: boolean;
+}
+
+/** One folder as `folder.list` shows it: its sub-folders and the files asked for (photos, or model files). */
+export interface FolderListing {
+  /** The folder, absolute. */
+  readonly path: string;
+  /** The folder above, or null at the top of a root. */
+  readonly parent: string | null;
+  readonly folders: { readonly name: string; readonly path: string }[];
+  /** The photos Heirloom can import, or the model files (.onnx, .pth), as asked. */
+  readonly files: { readonly name: string; readonly path: string; readonly bytes: number }[];
+  /** Where browsing may go: the user's home and the folders the host was given. */
+  readonly roots: { readonly name: string; readonly path: string }[];
+}
+
+/** A component shipped in the app, for the About box. */
+export interface Licence {
+  readonly name: string;
+  readonly version: string;
+  /** An SPDX expression or the licence's name. */
+  readonly license: string;
+  /** What part of the app carries it. */
+  readonly part: 'app' | 'ui' | 'desktop shell' | 'model';
+  /** The licence's text as the component ships it, when it does. */
+  readonly text: string | null;
+  readonly homepage: string | null;
 }
 
 /**

@@ -31,12 +31,5 @@ export interface Events {
 }
 
 export type EventName = keyof Events;
-export const EVENT_NAMES: readonly EventName[] = [
-  'job.progress',
-  'job.state',
-  'photo.updated',
-  'engine.restarted',
-];
-
 /** One event as it travels: a union by name, so checking `event` narrows `data`. */
 export type EventMessage = { [E in EventName]: { readonly event: E; readonly data: Events[E] } }[EventName];

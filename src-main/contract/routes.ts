@@ -4,8 +4,10 @@ import type {
   AppInfo,
   ExportRecord,
   Face,
+  FolderListing,
   HardwareInfo,
   Job,
+  Licence,
   ModelState,
   Photo,
   Preview,
@@ -62,6 +64,23 @@ const empty = z.object({}).strict();
 
 export const routes = {
   'app.info': route<AppInfo>()(empty),
+  /** Every component shipped in the app with its licence (the About box). */
+  'app.licences': route<Licence[]>()(empty),
+
+  /**
+   * The system's dialog for picking photos (files and folders) to import, one folder (for exports), or one model
+   * file (.onnx, .pth). Only where `app.info.nativeDialogs`; the chosen paths, or none when the user closes it.
+   */
+  'dialog.pick': route<{ paths: string[] }>()(
+    z.object({ kind: z.enum(['photos', 'folder', 'model']) }).strict(),
+  ),
+  /**
+   * A folder's sub-folders and the files of one kind in it (photos by default, or model files: .onnx, .pth), for
+   * the browser mode's own file picker; confined to its roots.
+   */
+  'folder.list': route<FolderListing>()(
+    z.object({ path: userPath.optional(), files: z.enum(['photos', 'models']).optional() }).strict(),
+  ),
 
   'album.create': route<Album>()(z.object({ name }).strict()),
   'album.list': route<Album[]>()(empty),
@@ -105,8 +124,13 @@ export const routes = {
   /** A face the detector missed, in a box the user drew. */
   'face.add': route<Face>()(z.object({ photoId: id, box }).strict()),
   'face.delete': route<{ deleted: true }>()(z.object({ faceId: id }).strict()),
-  /** One face restored at w (the face's own when not given), as a crop around it. */
-  'face.preview': route<Preview>()(z.object({ faceId: id, fidelity: fidelity.optional() }).strict()),
+  /**
+   * One face restored at w (the face's own when not given), as a crop around it. A background preview (the
+   * slider's prepared steps) never replaces another and waits behind the one the user asked for.
+   */
+  'face.preview': route<Preview>()(
+    z.object({ faceId: id, fidelity: fidelity.optional(), background: z.boolean().optional() }).strict(),
+  ),
 
   'export.start': route<Job>()(
     z

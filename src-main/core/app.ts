@@ -1,18 +1,22 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { EngineInfo, Face, HardwareInfo, Photo } from '../contract/dto.ts';
+import type { EngineInfo, Face, HardwareInfo, Licence, Photo } from '../contract/dto.ts';
 import { AppError } from '../contract/errors.ts';
 import type { EventMessage, EventName, Events } from '../contract/events.ts';
 import type { ParsedInput, RouteName, RouteOutput } from '../contract/routes.ts';
 import { parseInput } from '../contract/validate.ts';
 import { EngineClient } from './engine-client.ts';
 import type { SpawnEngine } from './engine/protocol.ts';
+import { listFolder } from './folders.ts';
 import { checkPhoto, fileFacts, importPaths, UNREAD } from './import.ts';
 import { JobRunner, type ExportParams, type ModelInfo } from './jobs.ts';
+import { collectLicences } from './licences.ts';
 import { ModelService } from './model-service.ts';
 import * as library from './library/index.ts';
 import { DEFAULT_PATTERN } from './naming.ts';
 import { Previews } from './previews.ts';
+import { parseThumbnailName, thumbnailId, Thumbnails } from './thumbnails.ts';
+import { REPO_ROOT } from './version.ts';
 
 export interface CoreConfig {
   /** The library (library.db), the models and the cache folder live here. */
@@ -26,6 +30,10 @@ export interface CoreConfig {
   readonly modelMirror?: string;
   /** Another list of models than models/manifest.json (HEIRLOOM_MODEL_MANIFEST: tests, institutions). */
   readonly modelManifest?: string;
+  /** Folders `folder.list` may browse besides the user's home (the Node host's `--folder`). */
+  readonly browseRoots?: readonly string[];
+  /** Electron and Chromium, for `app.licences`: only the desktop shell knows them. */
+  readonly shellLicences?: readonly Licence[];
 }
 
 /** What the host gives the core (ARCHITECTURE.md rule 1): the core reads no globals. */
@@ -34,6 +42,11 @@ export interface CorePorts {
   readonly spawnEngine: SpawnEngine;
   /** The URL under which the host serves a media id (`preview/…`, `photo/…`). */
   mediaUrl(id: string): string;
+  /**
+   * The system's dialog for photos (files and folders), one folder or one model file: the paths chosen, none when
+   * closed. Only the desktop shell has one; a page in a browser cannot be given paths (`app.info.nativeDialogs`).
+   */
+  pickPaths?(kind: ParsedInput<'dialog.pick'>['kind']): Promise<string[]>;
 }
 
 export interface Core {
@@ -83,8 +96,12 @@ export function createCore(config: CoreConfig, ports: CorePorts): Core {
       return client.request(op, { ...(args as object), providers }, options);
     },
   };
-  // A media id for an original carries its content hash: a changed file gets a new URL, never a stale image.
-  const photoUrl = (photoId: number): string => ports.mediaUrl(`photo/${photoId}`);
+  // An original is served by photo id (revalidated: it may be edited elsewhere); its thumbnail's id carries the
+  // content hash, so a changed file gets a new URL, never a stale image.
+  const photoUrl = (photoId: number, sha256: string) => ({
+    url: ports.mediaUrl(`photo/${photoId}`),
+    thumbUrl: ports.mediaUrl(thumbnailId(photoId, sha256)),
+  });
   let modelInfo: Promise<ModelInfo> | undefined;
   const model = (): Promise<ModelInfo> => {
     modelInfo ??= engine
@@ -110,7 +127,10 @@ export function createCore(config: CoreConfig, ports: CorePorts): Core {
   });
   const jobs = new JobRunner({ lib, engine, photoUrl, version: config.version, emit, model });
   const previews = new Previews(path.join(config.dataDir, 'cache'), engine);
+  const thumbnails = new Thumbnails(path.join(config.dataDir, 'cache'));
   const pruned = previews.prune();
+  // What ships does not change while the app runs: collected once.
+  let licences: Promise<Licence[]> | undefined;
   library.interruptRunning(lib);
 
   const photo = (photoId: number): Photo => library.getPhoto(lib, photoId, photoUrl);
@@ -151,7 +171,27 @@ export function createCore(config: CoreConfig, ports: CorePorts): Core {
         .filter((job) => job.state === 'interrupted')
         .map((job) => job.id)
         .sort((a, b) => a - b),
+      nativeDialogs: ports.pickPaths !== undefined,
     }),
+    'app.licences': () => {
+      licences ??= collectLicences({
+        root: REPO_ROOT,
+        manifest: config.modelManifest,
+        shell: config.shellLicences,
+      });
+      licences.catch(() => (licences = undefined));
+      return licences;
+    },
+    'dialog.pick': async ({ kind }) => {
+      if (!ports.pickPaths) {
+        throw new AppError(
+          'CONFLICT',
+          'dialog.pick: there are no system dialogs in the browser mode: browse with folder.list',
+        );
+      }
+      return { paths: await ports.pickPaths(kind) };
+    },
+    'folder.list': ({ path: folder, files }) => listFolder(config.browseRoots ?? [], folder, files),
 
     'album.create': ({ name }) => library.createAlbum(lib, name),
     'album.list': () => library.listAlbums(lib),
@@ -220,11 +260,11 @@ export function createCore(config: CoreConfig, ports: CorePorts): Core {
       library.deleteFace(lib, faceId);
       return { deleted: true };
     },
-    'face.preview': async ({ faceId, fidelity }) => {
+    'face.preview': async ({ faceId, fidelity, background }) => {
       const face = library.getFace(lib, faceId);
       const p = usable(photo(face.photoId));
       const w = fidelity ?? face.fidelity;
-      const ids = await noting(p, previews.face(p, face, w, await model()));
+      const ids = await noting(p, previews.face(p, face, w, await model(), background === true));
       return {
         url: ports.mediaUrl(ids.preview),
         originalUrl: ports.mediaUrl(ids.before),
@@ -319,6 +359,18 @@ export function createCore(config: CoreConfig, ports: CorePorts): Core {
           contentType: CONTENT_TYPES[path.extname(p.path).toLowerCase()] ?? 'application/octet-stream',
           immutable: false,
         };
+      }
+      const thumb = kind === 'thumb' ? parseThumbnailName(name) : undefined;
+      if (thumb) {
+        let p: Photo;
+        try {
+          p = photo(thumb.photoId);
+        } catch {
+          return undefined; // removed: no such media
+        }
+        // An id without a content hash was made before the photo was read: it shows whatever it holds now.
+        const file = await thumbnails.get(p, thumb.sha256 || p.sha256);
+        return { path: file, contentType: 'image/jpeg', immutable: thumb.sha256 !== UNREAD };
       }
       if ((kind === 'preview' || kind === 'before' || kind === 'render') && /^[0-9a-f]{40}$/.test(name)) {
         const file = previews.file(kind, name);

@@ -1,7 +1,7 @@
 import type { EngineInfo } from '../contract/dto.ts';
 import { AppError } from '../contract/errors.ts';
 import { isFromEngine, type EngineTransport, type FromEngine, type SpawnEngine } from './engine/protocol.ts';
-import { PriorityQueue, type Priority } from './engine-client/queue.ts';
+import { PRIORITIES, PriorityQueue, type Priority } from './engine-client/queue.ts';
 
 export { forkEngine, type ForkOptions } from './engine-client/fork.ts';
 export type { Priority } from './engine-client/queue.ts';
@@ -23,6 +23,12 @@ export interface RequestOptions {
    * wanted, so it replaces a waiting one, and a running one is cancelled. Both reject with CANCELLED.
    */
   readonly coalesceKey?: string;
+  /**
+   * The request gives way: when a more urgent one arrives while it runs, it is stopped in the engine and waits
+   * again at the head of its lane, to run from the start after that one (its caller only waits longer). For
+   * background work, which would otherwise hold the engine for a whole restore while the user waits.
+   */
+  readonly yields?: boolean;
   /** Aborting rejects the request with CANCELLED at once; a running one is asked to stop. */
   readonly signal?: AbortSignal;
   readonly onProgress?: (data: unknown) => void;
@@ -65,8 +71,11 @@ interface Request {
   readonly args: unknown;
   readonly priority: Priority;
   readonly coalesceKey: string | undefined;
+  readonly yields: boolean;
   readonly onProgress: ((data: unknown) => void) | undefined;
   settled: boolean;
+  /** Asked to stop for a more urgent request: its run's end puts it back in the queue instead of settling it. */
+  preempted: boolean;
   /** Resolves or rejects the caller's promise, the first time only. */
   settle(outcome: Outcome): void;
 }
@@ -146,8 +155,10 @@ export class EngineClient {
         args,
         priority: options.priority,
         coalesceKey: options.coalesceKey,
+        yields: options.yields === true,
         onProgress: options.onProgress,
         settled: false,
+        preempted: false,
         settle(outcome) {
           if (request.settled) return;
           request.settled = true;
@@ -190,6 +201,15 @@ export class EngineClient {
     // arrival order like any other (jumping the queue would let one busy slider starve every other face).
     const replaced = this.queue.add(request);
     replaced?.settle({ error: superseded(replaced.op) });
+    if (
+      running?.yields &&
+      !running.settled &&
+      !running.preempted &&
+      PRIORITIES.indexOf(request.priority) < PRIORITIES.indexOf(running.priority)
+    ) {
+      running.preempted = true;
+      this.engine!.transport.send({ type: 'cancel', id: running.id });
+    }
     if (!this.engine) this.startEngine();
     this.pump();
   }
@@ -266,7 +286,16 @@ export class EngineClient {
     }
     engine.running = null;
     this.deaths = [];
-    request.settle(outcomeOf(message));
+    if (
+      request.preempted &&
+      !request.settled &&
+      message.type === 'failed' &&
+      message.error.code === 'CANCELLED'
+    ) {
+      // Stopped for a more urgent request, which runs first; this one starts again after it.
+      request.preempted = false;
+      this.queue.putBack(request);
+    } else request.settle(outcomeOf(message));
     this.pump();
   }
 

@@ -3,10 +3,26 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { publish } from './publish.ts';
 
-const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.gif']);
+/** The kinds of photo Heirloom reads, by extension (lower case, with the dot). */
+export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set([
+  '.jpg',
+  '.jpeg',
+  '.png',
+  '.webp',
+  '.tif',
+  '.tiff',
+  '.gif',
+]);
 
 export function isImagePath(file: string): boolean {
   return IMAGE_EXTENSIONS.has(path.extname(file).toLowerCase());
+}
+
+/** The model files a user can install (`model.import`): ONNX graphs and official PyTorch checkpoints. */
+export const MODEL_EXTENSIONS: ReadonlySet<string> = new Set(['.onnx', '.pth']);
+
+export function isModelPath(file: string): boolean {
+  return MODEL_EXTENSIONS.has(path.extname(file).toLowerCase());
 }
 
 /**

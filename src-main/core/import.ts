@@ -111,7 +111,10 @@ export async function checkPhoto(lib: Library, photoId: number, photoUrl: PhotoU
   }
   if (photo.state === 'changed') return;
   if (stat.size === photo.bytes && stat.mtimeMs === photo.mtimeMs) {
-    if (photo.state !== 'ok') setPhotoState(lib, photoId, 'ok');
+    // The same file as before: one that was missing or could not be opened is back, but one that could not be
+    // decoded still cannot be, and keeps its reason.
+    const openedBefore = photo.state === 'unreadable' && !photo.error?.startsWith('cannot be read');
+    if (photo.state !== 'ok' && !openedBefore) setPhotoState(lib, photoId, 'ok');
     return;
   }
   const sha256 = await sha256File(photo.path).catch(() => undefined);

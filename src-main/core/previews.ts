@@ -13,6 +13,8 @@ import type { ModelInfo } from './jobs.ts';
  */
 export class Previews {
   private written = 0;
+  /** Face previews being rendered, by key: a background ask for the same pixels waits for them instead. */
+  private readonly rendering = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly cacheDir: string,
@@ -42,16 +44,27 @@ export class Previews {
     return path.join(this.cacheDir, kind, `${name}.${kind === 'render' ? 'jpg' : 'png'}`);
   }
 
-  /** One face at w: a crop around it with the restored face pasted, and the same crop of the original. */
-  async face(photo: Photo, face: Face, fidelity: number, model: ModelInfo) {
+  /**
+   * One face at w: a crop around it with the restored face pasted, and the same crop of the original. A
+   * `background` one (the slider's prepared steps) is never replaced by, and never replaces, the preview the
+   * user asked for: it runs after the previews, gives the engine up to a newer one (and runs again after it), and
+   * waits for a render of the same pixels already on its way rather than making them twice.
+   */
+  async face(photo: Photo, face: Face, fidelity: number, model: ModelInfo, background = false) {
     const geometry = { box: face.box, landmarks: face.landmarks };
     const before = this.key([photo.sha256, geometry]);
     const key = this.key([photo.sha256, geometry, model.sha256, fidelity.toFixed(3)]);
     const out = this.file('preview', key);
+    if (background) {
+      // In a loop: whoever wakes first renders (if the render waited for failed), and the others wait for that.
+      for (let pending = this.rendering.get(key); pending; pending = this.rendering.get(key)) {
+        await pending.catch(() => undefined);
+      }
+    }
     const cached = fs.existsSync(out) && fs.existsSync(this.file('before', before));
     if (cached) await this.used(out, false);
     else {
-      await this.engine.request(
+      const render = this.engine.request(
         'preview',
         {
           path: photo.path,
@@ -61,9 +74,17 @@ export class Previews {
           out,
           beforeOut: this.file('before', before),
         },
-        // A newer w for the same face makes this one stale: only the latest is rendered (the slider).
-        { priority: 'preview', coalesceKey: `preview:face:${face.id}` },
+        background
+          ? { priority: 'background', yields: true }
+          : // A newer w for the same face makes this one stale: only the latest is rendered (the slider).
+            { priority: 'preview', coalesceKey: `preview:face:${face.id}` },
       );
+      this.rendering.set(key, render);
+      try {
+        await render;
+      } finally {
+        if (this.rendering.get(key) === render) this.rendering.delete(key);
+      }
       await this.used(out, true);
     }
     return { preview: `preview/${key}`, before: `before/${before}`, cached };
@@ -81,7 +102,8 @@ export class Previews {
       await this.engine.request(
         'render',
         { path: photo.path, sha256: photo.sha256, faces: enabled, out },
-        { priority: 'preview', coalesceKey: `render:photo:${photo.id}` },
+        // A whole photo of 29 faces takes a minute on a slow CPU: the face the user is looking at goes first.
+        { priority: 'background', yields: true, coalesceKey: `render:photo:${photo.id}` },
       );
       await this.used(out, true);
     }
@@ -90,15 +112,16 @@ export class Previews {
 }
 
 /**
- * 1 GiB: thousands of face previews (100–300 kB each) and a few hundred whole-photo renders. Everything in the
- * cache can be made again, so what is pruned costs a re-render at most.
+ * 1 GiB: thousands of face previews (100–300 kB each), a few hundred whole-photo renders and the photos'
+ * thumbnails (10–50 kB each). Everything in the cache can be made again, so what is pruned costs a re-render at
+ * most.
  */
 export const CACHE_LIMIT_BYTES = 1024 ** 3;
 
 /** Removes the least recently used files under `dir` (by modification time, refreshed on use) until it fits. */
 export async function pruneCache(dir: string, limitBytes: number): Promise<void> {
   const files: { file: string; size: number; time: number }[] = [];
-  for (const kind of ['preview', 'before', 'render']) {
+  for (const kind of ['preview', 'before', 'render', 'thumb']) {
     const folder = path.join(dir, kind);
     for (const name of await fs.promises.readdir(folder).catch(() => [])) {
       const stat = await fs.promises.stat(path.join(folder, name)).catch(() => undefined);

@@ -1,7 +1,8 @@
 import { toApiError, type EventMessage } from '../contract/index.ts';
 import { routeName } from '../contract/validate.ts';
 import type { Core } from '../core/app.ts';
-import { EVENT_CHANNEL, INVOKE_CHANNEL, isAppUrl, type Reply } from './channels.ts';
+import type { Reply } from '../contract/index.ts';
+import { EVENT_CHANNEL, INVOKE_CHANNEL, isAppUrl } from './channels.ts';
 
 /*
  * The contract over Electron IPC: one channel, so every route of the contract's table is reachable by name and

@@ -4,8 +4,10 @@ import { createCore, type Core } from '../core/app.ts';
 import { ENGINE_CONFIG_ENV, type EngineConfig } from '../core/engine/protocol.ts';
 import { defaultModelPaths } from '../core/paths.ts';
 import { APP_ORIGIN } from './channels.ts';
+import { pickPaths, type DialogLike } from './dialogs.ts';
 import { utilityEngine, type UtilityProcessModule } from './engine.ts';
 import { forwardEvents, trustedSender, wireIpc, type EventReceiver, type IpcMainLike } from './ipc.ts';
+import { shellLicences, type ShellRuntime } from './licences.ts';
 import { APP_SCHEME, APP_SCHEME_PRIVILEGES, appProtocolHandler, type ProtocolLike } from './protocol.ts';
 import { readWindowState, type ScreenLike } from './window-state.ts';
 import {
@@ -43,11 +45,14 @@ export interface ShellWindow extends MainWindow {
   focus(): void;
 }
 
-/** The parts of the `electron` module the app uses: main.ts passes the real ones, tests their fakes. */
-export interface ShellElectron {
+/**
+ * The parts of the `electron` module the app uses: main.ts passes the real ones, tests their fakes. Generic in
+ * the window, so the dialogs are opened on a window of the kind the real (or fake) dialog takes.
+ */
+export interface ShellElectron<W extends ShellWindow = ShellWindow> {
   readonly app: ShellApp;
-  readonly BrowserWindow: WindowConstructor<ShellWindow>;
-  readonly dialog: { showErrorBox(title: string, content: string): void };
+  readonly BrowserWindow: WindowConstructor<W>;
+  readonly dialog: DialogLike<W>;
   readonly ipcMain: IpcMainLike;
   readonly protocol: ProtocolLike;
   readonly screen: ScreenLike;
@@ -82,7 +87,12 @@ async function closeWithin(core: Core, ms: number, log: (line: string) => void):
  * the single-instance lock), then the core, the app:// protocol, IPC and the window. Resolves once the window
  * is made, or the start was given up (a second instance, a library that cannot be opened).
  */
-export function startShell(electron: ShellElectron, paths: ShellPaths, log = console.error): Promise<void> {
+export function startShell<W extends ShellWindow>(
+  electron: ShellElectron<W>,
+  paths: ShellPaths,
+  log = console.error,
+  runtime: ShellRuntime = process,
+): Promise<void> {
   const { app } = electron;
   electron.protocol.registerSchemesAsPrivileged([APP_SCHEME_PRIVILEGES]);
   app.enableSandbox();
@@ -92,8 +102,8 @@ export function startShell(electron: ShellElectron, paths: ShellPaths, log = con
     return Promise.resolve();
   }
   let core: Core | undefined;
-  let window: ShellWindow | undefined;
-  const live = (): ShellWindow | undefined => (window && !window.isDestroyed() ? window : undefined);
+  let window: W | undefined;
+  const live = (): W | undefined => (window && !window.isDestroyed() ? window : undefined);
   const openWindow = (): void => {
     const stateFile = path.join(app.getPath('userData'), 'window-state.json');
     window = createMainWindow(electron.BrowserWindow, {
@@ -135,13 +145,14 @@ export function startShell(electron: ShellElectron, paths: ShellPaths, log = con
     const engine: EngineConfig = { ...defaultModelPaths(paths.dataDir), dataDir: paths.dataDir };
     try {
       core = createCore(
-        { dataDir: paths.dataDir, version: app.getVersion() },
+        { dataDir: paths.dataDir, version: app.getVersion(), shellLicences: shellLicences(runtime) },
         {
           spawnEngine: utilityEngine(electron.utilityProcess, {
             entry: paths.engineEntry,
             env: { ...process.env, [ENGINE_CONFIG_ENV]: JSON.stringify(engine) },
           }),
           mediaUrl: (id) => `${APP_ORIGIN}/media/${id}`,
+          pickPaths: (kind) => pickPaths(electron.dialog, live(), kind),
         },
       );
     } catch (error) {

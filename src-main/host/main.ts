@@ -12,9 +12,13 @@ import { mediaPath, startServer } from './server.ts';
 import { newToken } from './auth.ts';
 
 const USAGE = `Usage: npm run host -- [--data-dir <folder>] [--port <n>] [--detector <onnx>] [--restorer <model>]
+                     [--folder <folder>]...
 
 Serves Heirloom on 127.0.0.1 for a browser (and the end-to-end tests). Prints one JSON line
-{"url": …, "token": …}; every request needs the token (open <url>/?token=<token>).`;
+{"url": …, "token": …, "address": …}: open the address, which carries the token every request needs.
+
+A browser cannot hand the page paths, so the page browses folders itself: your home folder, and each
+--folder given (repeat it for more, e.g. a photo drive).`;
 
 /**
  * The Node host: the core over HTTP. `--detector` and `--restorer` name the models as the CLI's options do
@@ -28,6 +32,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       port: { type: 'string', default: '0' },
       detector: { type: 'string' },
       restorer: { type: 'string' },
+      folder: { type: 'string', multiple: true, default: [] },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -40,6 +45,13 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     process.stderr.write(`heirloom host: --port must be a port number, got ${values.port}\n`);
     return 2;
+  }
+  const browseRoots = values.folder.map((folder) => path.resolve(folder));
+  for (const folder of browseRoots) {
+    if (!fs.statSync(folder, { throwIfNoEntry: false })?.isDirectory()) {
+      process.stderr.write(`heirloom host: --folder ${folder}: no such folder\n`);
+      return 2;
+    }
   }
   const defaults = defaultModelPaths(dataDir);
   const engine: EngineConfig = {
@@ -72,6 +84,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       {
         dataDir,
         version: VERSION,
+        browseRoots,
         ...(process.env.HEIRLOOM_MODEL_MIRROR ? { modelMirror: process.env.HEIRLOOM_MODEL_MIRROR } : {}),
         ...(process.env.HEIRLOOM_MODEL_MANIFEST
           ? { modelManifest: process.env.HEIRLOOM_MODEL_MANIFEST }
@@ -94,7 +107,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     token,
     ...(fs.existsSync(path.join(ui, 'index.html')) ? { staticDir: ui } : {}),
   });
-  process.stdout.write(`${JSON.stringify({ url: server.url, token: server.token })}\n`);
+  // The address carries the token: the page reads it from there (then takes it out of the address bar).
+  const address = `${server.url}/?token=${server.token}`;
+  process.stdout.write(`${JSON.stringify({ url: server.url, token: server.token, address })}\n`);
+  if (process.stdout.isTTY)
+    process.stderr.write(`Heirloom is running. Open this address in your browser:\n${address}\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

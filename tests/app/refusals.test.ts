@@ -158,3 +158,16 @@ test('a corrupt library stops the host at start with a clear error, and the file
   );
   assert.deepEqual(fs.readFileSync(file), junk);
 });
+
+test('a photo that cannot be decoded keeps its state and reason when the originals are checked again', async () => {
+  const root = tempDir();
+  const broken = path.join(root, 'broken.jpg');
+  fs.writeFileSync(broken, Buffer.concat([fs.readFileSync(GIRL).subarray(0, 2000)]));
+  const { core, album, list } = await albumWith({ 'broken.jpg': broken });
+  assert.equal(list[0]!.state, 'unreadable');
+  const reason = list[0]!.error;
+  assert.ok(reason);
+  const [checked] = await core.dispatch('photo.check', { albumId: album.id });
+  assert.equal(checked!.state, 'unreadable');
+  assert.equal(checked!.error, reason);
+});

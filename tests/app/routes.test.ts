@@ -143,6 +143,45 @@ test('previews of one face asked in a burst (a dragged slider) render only the l
   assert.deepEqual(outcomes.slice(0, -1), ['CANCELLED', 'CANCELLED', 'CANCELLED']);
 });
 
+test("background previews (the slider's steps) all complete beside a burst of foreground ones, which render only the latest w", async () => {
+  const { core, list } = await setUp({ 'beach.jpg': BEACH }, 12);
+  const [face] = await core.dispatch('face.list', { photoId: list[0]!.id });
+  const outcome = (preview: Promise<{ fidelity: number; url: string }>) =>
+    preview.then(
+      (p) => p.fidelity,
+      (error: { code: string }) => error.code,
+    );
+  const steps = [0, 0.25, 0.5, 0.75, 1];
+  const background = steps.map((fidelity) =>
+    core.dispatch('face.preview', { faceId: face!.id, fidelity, background: true }),
+  );
+  const burst = [0.1, 0.2, 0.3, 0.4].map((fidelity) =>
+    outcome(core.dispatch('face.preview', { faceId: face!.id, fidelity })),
+  );
+  assert.deepEqual(await Promise.all(burst), ['CANCELLED', 'CANCELLED', 'CANCELLED', 0.4]);
+  const prepared = await Promise.all(background);
+  assert.deepEqual(
+    prepared.map((p) => p.fidelity),
+    steps,
+  );
+  // Each step is in the cache now: the slider reaching it is a file read, the same picture.
+  for (const [i, fidelity] of steps.entries()) {
+    const asked = await core.dispatch('face.preview', { faceId: face!.id, fidelity });
+    assert.deepEqual([asked.cached, asked.url], [true, prepared[i]!.url], `w = ${fidelity}`);
+  }
+});
+
+test('a background preview of the w being rendered in the foreground waits for that render instead of making it twice', async () => {
+  const { core, list } = await setUp({ 'beach.jpg': BEACH }, 12);
+  const [face] = await core.dispatch('face.list', { photoId: list[0]!.id });
+  const [foreground, background] = await Promise.all([
+    core.dispatch('face.preview', { faceId: face!.id, fidelity: 0.6 }),
+    core.dispatch('face.preview', { faceId: face!.id, fidelity: 0.6, background: true }),
+  ]);
+  assert.deepEqual([foreground.cached, background.cached], [false, true]);
+  assert.equal(background.url, foreground.url);
+});
+
 test('photos removed during an export fail alone; an album deleted while its job runs takes the job with it', async () => {
   const files = Object.fromEntries(
     ['0143', '0240', '0342', '0345', '0368', '0412'].map((n) => [

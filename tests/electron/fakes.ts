@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
-import type { Reply } from '../../src-main/electron/channels.ts';
+import type { Reply } from '../../src-main/contract/index.ts';
+import type { DialogLike } from '../../src-main/electron/dialogs.ts';
 import type { UtilityProcessModule } from '../../src-main/electron/engine.ts';
 import type { InvokeEvent, SenderFrame } from '../../src-main/electron/ipc.ts';
 import type { ProtocolLike } from '../../src-main/electron/protocol.ts';
@@ -9,6 +10,8 @@ import type { ShellElectron } from '../../src-main/electron/shell.ts';
 type BrowserWindowConstructorOptions = ConstructorParameters<ShellElectron['BrowserWindow']>[0];
 type CustomScheme = Parameters<ProtocolLike['registerSchemesAsPrivileged']>[0][number];
 type ForkOptions = Parameters<UtilityProcessModule['fork']>[2];
+type OpenDialogOptions = Parameters<DialogLike<unknown>['showOpenDialog']>[1];
+type OpenDialogReturnValue = Awaited<ReturnType<DialogLike<unknown>['showOpenDialog']>>;
 
 /*
  * Hand-made stand-ins for the parts of `electron` the shell uses (the binary cannot run here). Each module of
@@ -233,6 +236,21 @@ export class FakeApp extends EventEmitter {
   }
 }
 
+/** Electron's dialog: error boxes and open dialogs recorded; an open dialog answers as the user does in `answer`. */
+export class FakeDialog {
+  readonly opened: { window: unknown; options: OpenDialogOptions }[] = [];
+  /** What the next open dialog returns: paths chosen, or closed (the default). */
+  answer: OpenDialogReturnValue = { canceled: true, filePaths: [] };
+  constructor(readonly errors: { title: string; content: string }[] = []) {}
+  showErrorBox(title: string, content: string): void {
+    this.errors.push({ title, content });
+  }
+  async showOpenDialog(window: unknown, options: OpenDialogOptions): Promise<OpenDialogReturnValue> {
+    this.opened.push({ window, options });
+    return this.answer;
+  }
+}
+
 /** A whole fake `electron`, its parts' calls recorded in order in `calls`. */
 export function fakeElectron(userData: string) {
   const calls: string[] = [];
@@ -249,7 +267,7 @@ export function fakeElectron(userData: string) {
   const electron = {
     app,
     BrowserWindow,
-    dialog: { showErrorBox: (title: string, content: string) => errors.push({ title, content }) },
+    dialog: new FakeDialog(errors),
     ipcMain: new FakeIpcMain(),
     protocol: new FakeProtocol(calls),
     screen: { getDisplayMatching: () => ({ workArea: { x: 0, y: 0, width: 1920, height: 1080 } }) },

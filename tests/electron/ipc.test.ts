@@ -9,7 +9,8 @@ import {
   type RouteName,
 } from '../../src-main/contract/index.ts';
 import type { Core } from '../../src-main/core/app.ts';
-import { EVENT_CHANNEL, INVOKE_CHANNEL, type Reply } from '../../src-main/electron/channels.ts';
+import type { Reply } from '../../src-main/contract/index.ts';
+import { EVENT_CHANNEL, INVOKE_CHANNEL } from '../../src-main/electron/channels.ts';
 import { forwardEvents, trustedSender, wireIpc } from '../../src-main/electron/ipc.ts';
 import { coreFor } from '../support/core.ts';
 import { tempDir } from '../support/temp.ts';

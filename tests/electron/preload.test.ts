@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { createRequire, Module } from 'node:module';
 import { test } from 'node:test';
-import { EVENT_CHANNEL, INVOKE_CHANNEL, type HeirloomBridge } from '../../src-main/electron/channels.ts';
+import type { HeirloomBridge } from '../../src-main/contract/index.ts';
+import { EVENT_CHANNEL, INVOKE_CHANNEL } from '../../src-main/electron/channels.ts';
 
 /*
  * The preload as Electron runs it: a CommonJS script whose `require('electron')` is answered here by a fake
@@ -25,6 +26,7 @@ function loadPreload() {
   const fake = {
     contextBridge: { exposeInMainWorld: (key: string, api: unknown) => exposed.push({ key, api }) },
     ipcRenderer,
+    webUtils: { getPathForFile: (file: { name: string }) => `/dropped/${file.name}` },
   };
   const electronPath = require.resolve('electron');
   const cached = new Module(electronPath);
@@ -49,14 +51,20 @@ function loadPreload() {
   return { exposed, ipcRenderer, required };
 }
 
-test('the preload exposes window.heirloom with exactly invoke and onEvent, and nothing else', () => {
+test('the preload exposes window.heirloom with exactly invoke, onEvent and pathForFile, and nothing else', () => {
   const { exposed } = loadPreload();
   assert.equal(exposed.length, 1);
   assert.equal(exposed[0]!.key, 'heirloom');
   const api = exposed[0]!.api as Record<string, unknown>;
-  assert.deepEqual(Object.keys(api).sort(), ['invoke', 'onEvent']);
+  assert.deepEqual(Object.keys(api).sort(), ['invoke', 'onEvent', 'pathForFile']);
   assert.equal(typeof api.invoke, 'function');
   assert.equal(typeof api.onEvent, 'function');
+});
+
+test('pathForFile answers with the path Electron knows for a dropped file', () => {
+  const { exposed } = loadPreload();
+  const api = exposed[0]!.api as HeirloomBridge;
+  assert.equal(api.pathForFile(new File([], 'grandma.jpg')), '/dropped/grandma.jpg');
 });
 
 test('invoke sends {route, input} on the invoke channel and resolves to the reply', async () => {

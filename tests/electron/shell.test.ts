@@ -4,7 +4,9 @@ import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { Core } from '../../src-main/core/app.ts';
 import { ENGINE_CONFIG_ENV } from '../../src-main/core/engine/protocol.ts';
-import { INVOKE_CHANNEL, type Reply } from '../../src-main/electron/channels.ts';
+import type { Reply } from '../../src-main/contract/index.ts';
+import { INVOKE_CHANNEL } from '../../src-main/electron/channels.ts';
+import type { ShellRuntime } from '../../src-main/electron/licences.ts';
 import { startShell } from '../../src-main/electron/shell.ts';
 import { coreFor } from '../support/core.ts';
 import { tempDir } from '../support/temp.ts';
@@ -15,7 +17,7 @@ import { FakeEvent, FakeFrame, fakeElectron } from './fakes.ts';
 const cores: Core[] = [];
 after(() => Promise.all(cores.map((core) => core.close())));
 
-async function start(prepare: (dataDir: string) => void = () => {}, hasLock = true) {
+async function start(prepare: (dataDir: string) => void = () => {}, hasLock = true, runtime?: ShellRuntime) {
   const root = tempDir();
   const dataDir = path.join(root, 'data');
   fs.mkdirSync(dataDir);
@@ -29,7 +31,7 @@ async function start(prepare: (dataDir: string) => void = () => {}, hasLock = tr
     engineEntry: '/app/build/src-main/core/engine-process/process.js',
     renderer: path.join(root, 'renderer'),
   };
-  await startShell(fake.electron, paths, (line) => logged.push(line));
+  await startShell(fake.electron, paths, (line) => logged.push(line), runtime);
   const window = fake.windows[0];
   const call = (request: unknown, frame = window?.webContents.mainFrame): Promise<Reply> => {
     const contents = window!.webContents;
@@ -170,6 +172,54 @@ describe('the shell quits', () => {
     const { electron, beforeQuit } = await start();
     electron.app.emit('window-all-closed');
     assert.deepEqual(electron.app.quits, process.platform === 'darwin' ? [] : ['quit']);
+    beforeQuit();
+    await quitted(electron.app);
+  });
+});
+
+describe('the shell gives the core its dialogs and its licences', () => {
+  test('dialog.pick opens the system dialog on the main window and answers what was chosen', async () => {
+    const { call, electron, window, beforeQuit } = await start();
+    const info = await call({ route: 'app.info' });
+    assert.equal(info.ok && (info.value as { nativeDialogs: boolean }).nativeDialogs, true);
+    electron.dialog.answer = { canceled: false, filePaths: ['/home/ada/Scans'] };
+    assert.deepEqual(await call({ route: 'dialog.pick', input: { kind: 'folder' } }), {
+      ok: true,
+      value: { paths: ['/home/ada/Scans'] },
+    });
+    assert.equal(electron.dialog.opened[0]!.window, window);
+    assert.deepEqual(electron.dialog.opened[0]!.options.properties, ['openDirectory', 'createDirectory']);
+    electron.dialog.answer = { canceled: true, filePaths: [] };
+    assert.deepEqual(await call({ route: 'dialog.pick', input: { kind: 'photos' } }), {
+      ok: true,
+      value: { paths: [] },
+    });
+    beforeQuit();
+    await quitted(electron.app);
+  });
+
+  test("app.licences lists Electron and Chromium as the running binary's folder ships them", async () => {
+    const binary = tempDir();
+    fs.writeFileSync(path.join(binary, 'LICENSE'), 'Copyright (c) Electron contributors');
+    fs.writeFileSync(path.join(binary, 'LICENSES.chromium.html'), '<html></html>');
+    const runtime = {
+      versions: { electron: '45.5.0', chrome: '140.0.7339.0' },
+      execPath: path.join(binary, 'heirloom'),
+    };
+    const { call, electron, beforeQuit } = await start(undefined, true, runtime);
+    const reply = await call({ route: 'app.licences' });
+    assert.ok(reply.ok, JSON.stringify(reply));
+    const shell = (
+      reply.value as { part: string; name: string; version: string; text: string | null }[]
+    ).filter((l) => l.part === 'desktop shell');
+    assert.deepEqual(
+      shell.map((l) => [l.name, l.version]),
+      [
+        ['Chromium', '140.0.7339.0'],
+        ['Electron', '45.5.0'],
+      ],
+    );
+    assert.equal(shell[1]!.text, 'Copyright (c) Electron contributors');
     beforeQuit();
     await quitted(electron.app);
   });

@@ -154,3 +154,72 @@ test('progress reaches the caller in order, then the result', async () => {
     { step: 3, of: 3 },
   ]);
 });
+
+test('a background request runs after the previews, and before detections and exports', async () => {
+  await takeHistory(client);
+  await Promise.all([
+    client.request('block', { ms: 200 }, { priority: 'export' }),
+    ...(['export', 'detect', 'background', 'preview'] as const).map((priority) =>
+      client.request('echo', { tag: priority }, { priority }),
+    ),
+  ]);
+  const order = (await takeHistory(client)).filter((line) => line.startsWith('start echo:'));
+  assert.deepEqual(order, [
+    'start echo:preview',
+    'start echo:background',
+    'start echo:detect',
+    'start echo:export',
+  ]);
+});
+
+test('a preview stops a running background request that yields; it runs again next, and its caller gets its result', async () => {
+  await takeHistory(client);
+  const first = started();
+  const background = client.request(
+    'sleep',
+    { ms: 400, tag: 'background' },
+    { priority: 'background', yields: true, ...first },
+  );
+  await first.started;
+  const queued = client.request('echo', { tag: 'queued' }, { priority: 'background', yields: true });
+  assert.deepEqual(await client.request('echo', { tag: 'preview' }, { priority: 'preview' }), {
+    tag: 'preview',
+  });
+  assert.equal(await background, 'slept');
+  await queued;
+  // Stopped at its next checkpoint, not run out; back at the head of its lane, ahead of the one that came later.
+  assert.deepEqual(await takeHistory(client), [
+    'start sleep:background',
+    'cancelled sleep:background',
+    'start echo:preview',
+    'done echo:preview',
+    'start sleep:background',
+    'done sleep:background',
+    'start echo:queued',
+    'done echo:queued',
+  ]);
+});
+
+test('a running background request is not stopped by one as urgent or less: they wait for its end', async () => {
+  await takeHistory(client);
+  const first = started();
+  const background = client.request(
+    'sleep',
+    { ms: 200, tag: 'background' },
+    { priority: 'background', yields: true, ...first },
+  );
+  await first.started;
+  await Promise.all([
+    background,
+    client.request('echo', { tag: 'another' }, { priority: 'background', yields: true }),
+    client.request('echo', { tag: 'detect' }, { priority: 'detect' }),
+  ]);
+  assert.deepEqual(await takeHistory(client), [
+    'start sleep:background',
+    'done sleep:background',
+    'start echo:another',
+    'done echo:another',
+    'start echo:detect',
+    'done echo:detect',
+  ]);
+});

@@ -51,24 +51,36 @@ describe('export history', () => {
 describe('settings', () => {
   test('are the defaults until changed, and change only what is given', (t) => {
     const lib = newLibrary(t);
-    assert.deepEqual(getSettings(lib), { defaultFidelity: 0.5, provenance: true, provider: 'auto' });
+    assert.deepEqual(getSettings(lib), {
+      defaultFidelity: 0.5,
+      provenance: true,
+      provider: 'auto',
+      modelMirror: '',
+    });
     assert.deepEqual(updateSettings(lib, { defaultFidelity: 0.3 }), {
       defaultFidelity: 0.3,
       provenance: true,
       provider: 'auto',
+      modelMirror: '',
     });
     assert.deepEqual(updateSettings(lib, { provenance: false, provider: 'cuda' }), {
       defaultFidelity: 0.3,
       provenance: false,
       provider: 'cuda',
+      modelMirror: '',
     });
   });
 
   test('a stored value of the wrong kind reads as the default, so a library edited by hand still opens', (t) => {
     const lib = newLibrary(t);
     lib.db.exec(
-      `INSERT INTO settings (key, value) VALUES ('defaultFidelity', '"high"'), ('provenance', 'nope'), ('provider', '"tpu"')`,
+      `INSERT INTO settings (key, value) VALUES ('defaultFidelity', '"high"'), ('provenance', 'nope'), ('provider', '"tpu"'), ('modelMirror', '42')`,
     );
-    assert.deepEqual(getSettings(lib), { defaultFidelity: 0.5, provenance: true, provider: 'auto' });
+    assert.deepEqual(getSettings(lib), {
+      defaultFidelity: 0.5,
+      provenance: true,
+      provider: 'auto',
+      modelMirror: '',
+    });
   });
 });

@@ -11,7 +11,10 @@ export function newLibrary(t: { after(fn: () => void): void }): Library {
   return lib;
 }
 
-export const photoUrl = (photoId: number): string => `/media/photos/${photoId}`;
+export const photoUrl = (photoId: number, sha256: string) => ({
+  url: `/media/photos/${photoId}`,
+  thumbUrl: `/media/thumb/${photoId}-${sha256}`,
+});
 
 /** A file as an import would find it; its content hash made from `content`. */
 export function photoFile(file: string, content = file): PhotoFile {

@@ -116,11 +116,17 @@ describe('migrations', () => {
     assert.deepEqual([job.state, job.done, job.items?.[0]?.output], ['done', 1, '/out/a.jpg']);
     assert.equal(listPhotos(lib, 1, photoUrl)[0]?.exportedAt, '2024-01-02T00:00:00.000Z');
     assert.deepEqual(listExports(lib, { photoId: 1 })[0]?.faces, [{ faceId: 1, fidelity: 0.7 }]);
-    assert.deepEqual(getSettings(lib), { defaultFidelity: 0.5, provenance: true, provider: 'auto' });
+    assert.deepEqual(getSettings(lib), {
+      defaultFidelity: 0.5,
+      provenance: true,
+      provider: 'auto',
+      modelMirror: '',
+    });
     assert.deepEqual(updateSettings(lib, { provenance: false }), {
       defaultFidelity: 0.5,
       provenance: false,
       provider: 'auto',
+      modelMirror: '',
     });
     lib.close();
   });

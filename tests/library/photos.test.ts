@@ -66,6 +66,8 @@ describe('photos', () => {
       enabledFaceCount: 1,
       exportedAt: latest.createdAt,
       url: `/media/photos/${b}`,
+      // Named by its content, for the host to serve.
+      thumbUrl: `/media/thumb/${b}-${photoFile('/scans/b.jpg').sha256}`,
     });
     assert.deepEqual(getPhoto(lib, b, photoUrl), photos[1]);
     assert.equal(photos[0]?.exportedAt, null);

@@ -42,8 +42,8 @@ const refused: [file: string, specifier: string, why: RegExp][] = [
   ['src-main/core/models/x.ts', 'electron', ELECTRON],
   ['src-main/contract/routes.ts', '../core/engine/errors.ts', CONTRACT],
   ['src-main/contract/routes.ts', 'electron', ELECTRON],
-  ['src-renderer/lib/api.ts', '../../src-main/core/engine/image.ts', RENDERER],
-  ['src-renderer/lib/api.ts', 'electron', ELECTRON],
+  ['src-renderer/src/lib/api.ts', '../../src-main/core/engine/image.ts', RENDERER],
+  ['src-renderer/src/lib/api.ts', 'electron', ELECTRON],
   ['src-main/cli/main.ts', 'electron', ELECTRON],
   ['src-main/host/server.ts', 'electron', ELECTRON],
   ['tests/x.test.ts', 'electron', ELECTRON],
@@ -59,7 +59,7 @@ const allowed: [file: string, specifier: string][] = [
   ['src-main/electron/main.ts', 'electron'],
   ['src-main/contract/routes.ts', 'zod'],
   ['src-main/contract/routes.ts', './schemas.ts'],
-  ['src-renderer/lib/api.ts', '../../src-main/contract/routes.ts'],
+  ['src-renderer/src/lib/api.ts', '../../src-main/contract/routes.ts'],
 ];
 
 describe('import boundaries (eslint.config.js)', () => {
@@ -78,6 +78,20 @@ describe('import boundaries (eslint.config.js)', () => {
   }
 
   test('src-renderer is linted, not ignored, so its first files are held to the rule', async () => {
-    assert.equal(await eslint.isPathIgnored(`${REPO}/src-renderer/lib/api.ts`), false);
+    assert.equal(await eslint.isPathIgnored(`${REPO}/src-renderer/src/lib/api.ts`), false);
   });
+});
+
+test('a Svelte component is held to the renderer rule too: its script cannot import the core', async () => {
+  const component = `<script lang="ts">\n  ${importing('../../../src-main/core/app.ts')}\n</script>\n`;
+  const messages = await refusals('src-renderer/src/views/Library.svelte', component);
+  assert.equal(messages.length, 1, `refused ${messages.length} times`);
+  assert.match(messages[0]!, RENDERER);
+  assert.deepEqual(
+    await refusals(
+      'src-renderer/src/views/Library.svelte',
+      `<script lang="ts">\n  ${importing('../../../src-main/contract/index.ts')}\n</script>\n`,
+    ),
+    [],
+  );
 });

@@ -1,10 +1,11 @@
 /**
- * What a request is for, most urgent first: a preview is the face the user is looking at, a detection fills
- * the album they opened, an export is a batch they started and left to run.
+ * What a request is for, most urgent first: a preview is the face the user is looking at, a background one
+ * prepares that face's next looks (the slider's steps), a detection fills the album they opened, an export is a
+ * batch they started and left to run.
  */
-export type Priority = 'preview' | 'detect' | 'export';
+export type Priority = 'preview' | 'background' | 'detect' | 'export';
 
-export const PRIORITIES: readonly Priority[] = ['preview', 'detect', 'export'];
+export const PRIORITIES: readonly Priority[] = ['preview', 'background', 'detect', 'export'];
 
 export interface Queued {
   readonly priority: Priority;
@@ -13,7 +14,7 @@ export interface Queued {
 
 /** The requests waiting for the engine: by priority, first come first served within one. */
 export class PriorityQueue<T extends Queued> {
-  private readonly lanes: Record<Priority, T[]> = { preview: [], detect: [], export: [] };
+  private readonly lanes: Record<Priority, T[]> = { preview: [], background: [], detect: [], export: [] };
 
   get size(): number {
     return PRIORITIES.reduce((sum, priority) => sum + this.lanes[priority].length, 0);
@@ -34,6 +35,11 @@ export class PriorityQueue<T extends Queued> {
     if (replaced) this.remove(replaced);
     lane.push(item);
     return replaced;
+  }
+
+  /** `item`, taken out to run and stopped before its end, first in its lane again: it was the next in line. */
+  putBack(item: T): void {
+    this.lanes[item.priority].unshift(item);
   }
 
   /** The most urgent item, taken out of the queue. */

@@ -3,8 +3,11 @@ import type { DetectionState, Photo, PhotoState } from '../../contract/dto.ts';
 import { AppError } from '../../contract/errors.ts';
 import { notFound, now, type Library } from './db.ts';
 
-/** How a host serves a photo (`/media/...`): given by the caller, the library knows no URLs. */
-export type PhotoUrl = (photoId: number) => string;
+/**
+ * How a host serves a photo and its thumbnail (`/media/...`), from its id and content hash ('' until read): given
+ * by the caller, the library knows no URLs.
+ */
+export type PhotoUrl = (photoId: number, sha256: string) => Pick<Photo, 'url' | 'thumbUrl'>;
 
 /** A file as found on disk, to add or to point a photo at. */
 export interface PhotoFile {
@@ -89,7 +92,7 @@ function toPhoto(row: PhotoRow, photoUrl: PhotoUrl): Photo {
     faceCount,
     enabledFaceCount,
     exportedAt,
-    url: photoUrl(id),
+    ...photoUrl(id, sha256),
   };
 }
 

@@ -6,7 +6,7 @@
  */
 import type { IpcRendererEvent } from 'electron';
 import type { EventMessage } from '../../contract/index.ts';
-import type { HeirloomBridge, InvokeRequest, Reply } from '../channels.ts';
+import type { HeirloomBridge, InvokeRequest, Reply } from '../../contract/index.ts';
 // A CommonJS file under verbatimModuleSyntax names what it requires this way.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import electron = require('electron');
@@ -14,11 +14,13 @@ import electron = require('electron');
 const INVOKE_CHANNEL = 'heirloom:invoke';
 const EVENT_CHANNEL = 'heirloom:event';
 
-const { contextBridge, ipcRenderer } = electron;
+const { contextBridge, ipcRenderer, webUtils } = electron;
 
 /*
- * Two functions and nothing else reach the page: never ipcRenderer itself, nor the IPC event (its `sender`
- * is ipcRenderer), so the page can call the routes and hear the events, and no other channel.
+ * Three functions and nothing else reach the page: never ipcRenderer itself, nor the IPC event (its `sender`
+ * is ipcRenderer), so the page can call the routes and hear the events, and no other channel. The third gives
+ * the path of a file dropped on the window: since Electron 32 a File no longer carries it, and photos are kept
+ * by path.
  */
 const bridge: HeirloomBridge = {
   invoke(route, input) {
@@ -31,6 +33,9 @@ const bridge: HeirloomBridge = {
     return () => {
       ipcRenderer.removeListener(EVENT_CHANNEL, forward);
     };
+  },
+  pathForFile(file) {
+    return webUtils.getPathForFile(file);
   },
 };
 
