@@ -1,3 +1,5 @@
+import svelte from 'eslint-plugin-svelte';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 /*
@@ -65,8 +67,13 @@ export default tseslint.config(
     ENGINE_AND_NN,
   ),
   boundary(['src-main/contract/**'], ELECTRON, CONTRACT),
-  // Svelte files are linted too, so a component cannot hide an import: linting them needs a Svelte parser
-  // (eslint-plugin-svelte), which the first component will have to bring.
-  boundary(['src-renderer/**/*.{ts,svelte}'], ELECTRON, RENDERER),
+  // Svelte files are linted too (their scripts as TypeScript), so a component cannot hide an import.
+  ...svelte.configs.recommended,
+  {
+    files: ['src-renderer/**/*.{ts,svelte}', 'src-renderer/**/*.svelte.ts'],
+    languageOptions: { globals: globals.browser, parserOptions: { parser: tseslint.parser } },
+  },
+  // The UI's sources; the build tooling beside them (vite.config.ts, licences-plugin.ts) is Node code run at build.
+  boundary(['src-renderer/src/**/*.{ts,svelte}'], ELECTRON, RENDERER),
   { files: ['src-main/electron/**'], rules: { 'no-restricted-imports': 'off' } },
 );

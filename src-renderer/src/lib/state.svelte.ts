@@ -1,0 +1,99 @@
+import type { Album, AppInfo, Job, ModelState } from '../../../src-main/contract/index.ts';
+import { call, connection, explain, on } from './api.ts';
+
+/*
+ * What every screen shares: the app's info, the albums, the models and the jobs, kept current by the core's
+ * events. Each screen loads its own details (photos, faces) itself.
+ */
+
+export interface Notice {
+  readonly id: number;
+  readonly kind: 'error' | 'info';
+  readonly text: string;
+}
+
+export const app = $state({
+  info: null as AppInfo | null,
+  albums: [] as Album[],
+  models: [] as ModelState[],
+  jobs: [] as Job[],
+  /** Live progress of running jobs, by id (from job.progress). */
+  progress: {} as Record<number, { current: string | null; etaSeconds: number | null }>,
+  notices: [] as Notice[],
+  online: true,
+  /** True until the first load answered (or failed). */
+  loading: true,
+  /** Why the first load failed, in words; null when it did not. */
+  loadError: null as string | null,
+});
+
+let noticeId = 0;
+/** Says something in the notice area (read out by screen readers); errors stay until dismissed. */
+export function notify(kind: Notice['kind'], text: string): void {
+  const notice = { id: ++noticeId, kind, text };
+  app.notices = [...app.notices, notice];
+  if (kind === 'info') setTimeout(() => dismiss(notice.id), 6000);
+}
+export function dismiss(id: number): void {
+  app.notices = app.notices.filter((n) => n.id !== id);
+}
+/** Runs `work`, and says in words what went wrong when it fails; undefined then. */
+export async function attempt<T>(work: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await work();
+  } catch (error) {
+    notify('error', explain(error));
+    return undefined;
+  }
+}
+
+/**
+ * Runs a refresh an event asked for, whose failure needs no words of its own: Heirloom not answering is said by
+ * the banner, and the next event or visit loads again. Without this a failed refresh is an unhandled rejection.
+ */
+export function quietly(work: Promise<unknown>): void {
+  work.catch(() => undefined);
+}
+
+export async function refreshAlbums(): Promise<void> {
+  app.albums = await call('album.list', {});
+}
+export async function refreshModels(): Promise<void> {
+  app.models = await call('model.list', {});
+}
+export async function refreshJobs(): Promise<void> {
+  app.jobs = await call('job.list', {});
+}
+
+/** What a restore cannot do without; the other models (colorization, inpainting) are optional. */
+export const NEEDED_TASKS: readonly string[] = ['face-detection', 'face-restoration'];
+
+/** Whether every model a restore needs is installed (ready, or unverified but checked). */
+export function modelsReady(models: readonly ModelState[]): boolean {
+  return NEEDED_TASKS.every((task) =>
+    models.some((m) => m.task === task && (m.status === 'ready' || m.status === 'unverified')),
+  );
+}
+
+export async function start(): Promise<void> {
+  connection.listeners.add((online) => (app.online = online));
+  on('job.progress', (p) => {
+    app.progress = { ...app.progress, [p.jobId]: { current: p.current, etaSeconds: p.etaSeconds } };
+    app.jobs = app.jobs.map((j) =>
+      j.id === p.jobId ? { ...j, done: p.done, total: p.total, failed: p.failed, state: 'running' } : j,
+    );
+  });
+  on('job.state', () => quietly(refreshJobs().then(refreshAlbums)));
+  on('model.state', () => quietly(refreshModels()));
+  on('engine.restarted', (e) =>
+    notify('error', `The restoring engine stopped and was started again: ${e.reason}`),
+  );
+  try {
+    const [info] = await Promise.all([call('app.info', {}), refreshAlbums(), refreshModels(), refreshJobs()]);
+    app.info = info;
+  } catch (error) {
+    app.loadError = explain(error);
+  } finally {
+    app.loading = false;
+  }
+}
