@@ -107,6 +107,7 @@ describe('a new user, from nothing to an exported album', () => {
     const detector = page.getByRole('region', { name: /face finder/i });
     await detector.getByRole('button', { name: /import file/i }).click();
     await browseTo(models.folder);
+    await accessible('folder browser');
     await page
       .getByRole('dialog')
       .getByRole('radio', { name: /face_detection_yunet/ })
@@ -173,6 +174,11 @@ describe('a new user, from nothing to an exported album', () => {
     assert.equal(await page.getByRole('button', { name: /^Face \d+$/ }).count(), faces.length);
     await shoot('4-editor');
     await accessible('editor');
+    await page.getByRole('button', { name: 'Compare', exact: true }).click();
+    await page.getByRole('slider', { name: 'Split position' }).waitFor();
+    await shoot('4-compare');
+    await accessible('compare');
+    await page.getByRole('button', { name: 'Compare', exact: true }).click();
   });
 
   test('a click on another control is handled while a restore is still running', async () => {
@@ -307,6 +313,26 @@ describe('a new user, from nothing to an exported album', () => {
     assert.equal(written.length, job.total, `each photo once: ${written.join(', ')}`);
     assert.ok(photos.length >= job.total);
     await accessible('jobs');
+  });
+
+  test('About lists the licence of every component shipped, CodeFormer non-commercial among them', async () => {
+    await page.getByRole('button', { name: 'About', exact: true }).click();
+    const about = page.getByRole('dialog', { name: 'About Heirloom' });
+    await about
+      .getByText(/non-commercial/i)
+      .first()
+      .waitFor();
+    const shipped = (await host.api('app.licences')) as { name: string }[];
+    for (const name of ['better-sqlite3', 'onnxruntime-node', 'sharp', 'svelte', 'codeformer']) {
+      assert.ok(
+        shipped.some((l) => l.name === name),
+        `${name} is listed`,
+      );
+      await about.getByText(name, { exact: true }).first().waitFor();
+    }
+    await shoot('9-about');
+    await accessible('about');
+    await about.getByRole('button', { name: 'Close' }).click();
   });
 });
 
