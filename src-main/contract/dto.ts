@@ -192,8 +192,8 @@ export interface AppInfo {
   /** Jobs that were running when the app last stopped: offer to resume them. */
   readonly interruptedJobs: number[];
   /**
-   * Whether `dialog.pick` opens the system's file dialogs (the desktop app). In the browser mode a page gets no
-   * paths: the UI browses with `folder.list` instead.
+   * Whether the app runs in the desktop shell, with the system's file dialogs (`dialog.pick`) and file manager
+   * (`job.reveal`). In the browser mode a page gets no paths: the UI browses with `folder.list` instead.
    */
   readonly nativeDialogs: boolean;
 }

@@ -154,6 +154,11 @@ export const routes = {
   'job.get': route<Job>()(z.object({ jobId: id }).strict()),
   'job.cancel': route<Job>()(z.object({ jobId: id }).strict()),
   'job.resume': route<Job>()(z.object({ jobId: id }).strict()),
+  /**
+   * Shows an export's files in the system's file manager (the first file written, selected). Only where
+   * `app.info.nativeDialogs`; the path shown.
+   */
+  'job.reveal': route<{ shown: string }>()(z.object({ jobId: id }).strict()),
 
   'settings.get': route<Settings>()(empty),
   'settings.update': route<Settings>()(

@@ -47,6 +47,8 @@ export interface CorePorts {
    * closed. Only the desktop shell has one; a page in a browser cannot be given paths (`app.info.nativeDialogs`).
    */
   pickPaths?(kind: ParsedInput<'dialog.pick'>['kind']): Promise<string[]>;
+  /** Shows a file, selected, in the system's file manager (the desktop shell). */
+  showInFolder?(file: string): void;
 }
 
 export interface Core {
@@ -307,6 +309,18 @@ export function createCore(config: CoreConfig, ports: CorePorts): Core {
     'job.get': ({ jobId }) => library.getJob(lib, jobId),
     'job.cancel': ({ jobId }) => jobs.cancel(jobId),
     'job.resume': ({ jobId }) => jobs.resume(jobId),
+    'job.reveal': ({ jobId }) => {
+      if (!ports.showInFolder) {
+        throw new AppError('CONFLICT', 'job.reveal: there is no file manager to open in the browser mode');
+      }
+      const written = library
+        .getJob(lib, jobId)
+        .items!.map((item) => item.output)
+        .find((output) => output !== null && fs.existsSync(output));
+      if (!written) throw new AppError('NOT_FOUND', `job.reveal: no file of job ${jobId} is on disk`);
+      ports.showInFolder(written);
+      return { shown: written };
+    },
 
     'settings.get': () => library.getSettings(lib),
     'settings.update': (changes) => {

@@ -1,5 +1,15 @@
 import path from 'node:path';
-import { app, BrowserWindow, dialog, ipcMain, protocol, screen, session, utilityProcess } from 'electron';
+import {
+  app,
+  BrowserWindow,
+  dialog,
+  ipcMain,
+  protocol,
+  screen,
+  session,
+  shell,
+  utilityProcess,
+} from 'electron';
 import { defaultDataDir } from '../core/paths.ts';
 import { startShell } from './shell.ts';
 
@@ -12,7 +22,7 @@ import { startShell } from './shell.ts';
 const here = import.meta.dirname;
 
 startShell(
-  { app, BrowserWindow, dialog, ipcMain, protocol, screen, session, utilityProcess },
+  { app, BrowserWindow, dialog, ipcMain, protocol, screen, session, shell, utilityProcess },
   {
     // HEIRLOOM_DATA or the platform's data folder: the same library and models as the CLI and the Node host.
     dataDir: defaultDataDir(),

@@ -57,6 +57,7 @@ export interface ShellElectron<W extends ShellWindow = ShellWindow> {
   readonly protocol: ProtocolLike;
   readonly screen: ScreenLike;
   readonly session: { readonly defaultSession: GuardedSession };
+  readonly shell: { showItemInFolder(fullPath: string): void };
   readonly utilityProcess: UtilityProcessModule;
 }
 
@@ -153,6 +154,7 @@ export function startShell<W extends ShellWindow>(
           }),
           mediaUrl: (id) => `${APP_ORIGIN}/media/${id}`,
           pickPaths: (kind) => pickPaths(electron.dialog, live(), kind),
+          showInFolder: (file) => electron.shell.showItemInFolder(file),
         },
       );
     } catch (error) {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import sharp from 'sharp';
 import type { Core } from '../../src-main/core/app.ts';
-import { coreFor } from '../support/core.ts';
+import { coreFor, type CoreOptions } from '../support/core.ts';
 import { photo, YUNET } from '../support/paths.ts';
 import { fidelityBlendRestorer } from '../support/restorers.ts';
 import { tempDir } from '../support/temp.ts';
@@ -15,14 +15,14 @@ import { tempDir } from '../support/temp.ts';
 const cores: Core[] = [];
 after(() => Promise.all(cores.map((c) => c.close())));
 
-async function setUp(files: Record<string, string>, convs = 0) {
+async function setUp(files: Record<string, string>, convs = 0, ports: CoreOptions['ports'] = {}) {
   const root = tempDir();
   const photos = path.join(root, 'photos');
   fs.mkdirSync(photos);
   for (const [name, from] of Object.entries(files)) fs.copyFileSync(from, path.join(photos, name));
   const restorer = path.join(root, 'restorer.onnx');
   fs.writeFileSync(restorer, fidelityBlendRestorer(convs));
-  const core = coreFor(path.join(root, 'data'), { detector: YUNET, restorer });
+  const core = coreFor(path.join(root, 'data'), { detector: YUNET, restorer }, { ports });
   cores.push(core);
   const album = await core.dispatch('album.create', { name: 'Summer 1962' });
   await core.dispatch('photo.import', { albumId: album.id, paths: [photos] });
@@ -99,6 +99,28 @@ test('an export follows the name pattern and format, and a taken name gets -1', 
   assert.equal(fs.readFileSync(path.join(out, 'Summer 1962 - beach.webp'), 'utf8'), 'already here');
   const meta = await sharp(path.join(out, 'Summer 1962 - beach-1.webp')).metadata();
   assert.deepEqual([meta.format, meta.width, meta.height], ['webp', 400, 225]);
+});
+
+test("Show in folder: the desktop shell's file manager opens on the export's first file; the browser mode says it cannot", async () => {
+  const shown: string[] = [];
+  const { core, album, root } = await setUp({ 'beach.jpg': BEACH }, 0, {
+    showInFolder: (file) => shown.push(file),
+  });
+  const out = path.join(root, 'out');
+  const job = await core.dispatch('export.start', { albumId: album.id, folder: out });
+  await core.idle();
+  assert.deepEqual(await core.dispatch('job.reveal', { jobId: job.id }), {
+    shown: path.join(out, 'beach_restored.jpg'),
+  });
+  assert.deepEqual(shown, [path.join(out, 'beach_restored.jpg')]);
+  fs.rmSync(path.join(out, 'beach_restored.jpg'));
+  await assert.rejects(core.dispatch('job.reveal', { jobId: job.id }), { code: 'NOT_FOUND' });
+
+  const browser = await setUp({ 'beach.jpg': BEACH });
+  await assert.rejects(browser.core.dispatch('job.reveal', { jobId: 1 }), {
+    code: 'CONFLICT',
+    message: /no file manager to open in the browser mode/,
+  });
 });
 
 test('a cancelled export stops after the photo in hand and leaves no temporary file', async () => {

@@ -272,6 +272,7 @@ export function fakeElectron(userData: string) {
     protocol: new FakeProtocol(calls),
     screen: { getDisplayMatching: () => ({ workArea: { x: 0, y: 0, width: 1920, height: 1080 } }) },
     session: { defaultSession: new FakeSession() },
+    shell: { showItemInFolder: (file: string) => void calls.push(`showItemInFolder ${file}`) },
     utilityProcess: new FakeUtilityProcess(true),
   } satisfies ShellElectron;
   return { electron, calls, errors, windows };

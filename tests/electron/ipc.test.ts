@@ -77,6 +77,7 @@ const SAMPLES: { [R in RouteName]?: RouteInput<R> } = {
   'job.get': { jobId: 999 },
   'job.cancel': { jobId: 999 },
   'job.resume': { jobId: 999 },
+  'job.reveal': { jobId: 999 },
   'settings.update': { provenance: true },
 };
 

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { createCore, type Core, type CoreConfig } from '../../src-main/core/app.ts';
+import { createCore, type Core, type CoreConfig, type CorePorts } from '../../src-main/core/app.ts';
 import { forkEngine } from '../../src-main/core/engine-client.ts';
 import { ENGINE_CONFIG_ENV, type EngineConfig } from '../../src-main/core/engine/protocol.ts';
 import { REPO } from './paths.ts';
@@ -10,6 +10,8 @@ export interface CoreOptions {
   readonly config?: Omit<CoreConfig, 'dataDir' | 'version'>;
   /** The engine checks checkpoints against the tiny presets (tests/support/use-tiny-presets.ts). */
   readonly tinyPresets?: boolean;
+  /** The desktop shell's ports (system dialogs, the file manager), as a test fakes them. */
+  readonly ports?: Pick<CorePorts, 'pickPaths' | 'showInFolder'>;
 }
 
 /** The core in this process with its engine in a child, as the hosts make it (media URLs are plain ids). */
@@ -31,6 +33,7 @@ export function coreFor(
           : {}),
       }),
       mediaUrl: (id) => `/media/${id}`,
+      ...options.ports,
     },
   );
 }
