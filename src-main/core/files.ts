@@ -64,9 +64,9 @@ export async function noPhotosIn(folder: string): Promise<string> {
   const entries = await fs.readdir(folder, { withFileTypes: true }).catch(() => []);
   const subfolders = entries.filter((e) => e.isDirectory()).length;
   const looked = `looked for ${[...IMAGE_EXTENSIONS].join(' ')} files`;
-  return subfolders === 0
-    ? `a folder with no photos in it (${looked})`
-    : `a folder with no photos in it (${looked}; its ${subfolders} subfolder${subfolders === 1 ? ' is' : 's are'} not read: name ${subfolders === 1 ? 'it' : 'them'})`;
+  if (subfolders === 0) return `a folder with no photos in it (${looked})`;
+  const these = subfolders === 1 ? 'its subfolder is' : `its ${subfolders} subfolders are`;
+  return `a folder with no photos directly in it (${looked}); ${these} not read: add ${subfolders === 1 ? 'that folder itself' : 'those folders themselves'}`;
 }
 
 /**

@@ -12,7 +12,6 @@ import {
   mediaPath,
   mediaPurpose,
   newToken,
-  sameSecret,
   validSignature,
 } from './auth.ts';
 import { BodyTooLarge, declaredTooLarge, MAX_BODY_BYTES, parseJsonBody, readBody } from './body.ts';
@@ -184,22 +183,15 @@ export async function startServer(core: HostedCore, options: ServerOptions = {})
     if (!sent) refuse(req, res, 404, 'no such media');
   }
 
-  async function ui(
-    req: IncomingMessage,
-    res: ServerResponse,
-    root: string,
-    pathname: string,
-    query: URLSearchParams,
-  ) {
+  async function ui(req: IncomingMessage, res: ServerResponse, root: string, pathname: string) {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       return refuse(req, res, 405, 'use GET', { Allow: 'GET, HEAD' });
     }
     if (pathname === '/') {
-      // The page is opened from the address the host prints (`/?token=…`); it reads its token from there.
-      const presented = query.get('token');
-      if (!hasBearer(req, token) && (presented === null || !sameSecret(presented, token))) {
-        return refuse(req, res, 401, 'open the address Heirloom printed: it carries the token');
-      }
+      // The page holds no secret, as its scripts hold none: it is served to this host's own requests (the Host
+      // and Origin checks apply) with or without a token, so a reload or a bookmark opens it. It reads the
+      // token from the address the host printed (`/?token=…`) and keeps it for the tab; every route, event and
+      // media file still needs it.
       const index = path.join(root, 'index.html');
       const headers = { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': UI_CSP };
       if (await sendFile(req, res, index, { ...headers, 'Cache-Control': 'no-store' })) return;
@@ -227,7 +219,7 @@ export async function startServer(core: HostedCore, options: ServerOptions = {})
     if (pathname === '/events') return events(req, res, query);
     if (pathname.startsWith('/media/')) return media(req, res, pathname.slice('/media/'.length), query);
     if (staticRoot !== undefined && (pathname === '/' || pathname.startsWith('/assets/'))) {
-      return ui(req, res, staticRoot, pathname, query);
+      return ui(req, res, staticRoot, pathname);
     }
     refuse(req, res, 404, 'not found');
   }

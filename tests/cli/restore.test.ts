@@ -301,7 +301,7 @@ describe('heirloom restore never loses a file', () => {
     assert.equal(run.code, 1);
     assert.match(
       run.stderr,
-      /a folder with no photos in it \(.*; its 2 subfolders are not read: name them\)$/m,
+      /a folder with no photos directly in it \(.*\); its 2 subfolders are not read: add those folders themselves$/m,
     );
   });
 

@@ -158,6 +158,11 @@ describe('a new user, from nothing to an exported album', () => {
       `a group photo: ${groupPhoto.name} has ${groupPhoto.faceCount} faces`,
     );
     await page.getByText(`${groupPhoto.faceCount} faces`).first().waitFor();
+    // The grid scrolls inside its pane: the window itself never scrolls (nor shows an empty band).
+    assert.equal(await page.evaluate<boolean>('document.scrollingElement.scrollHeight <= innerHeight'), true);
+    // A reload (or a bookmark) has no token in its address: the tab kept it.
+    await page.reload();
+    await page.getByText(`${groupPhoto.faceCount} faces`).first().waitFor();
     await shoot('3-library');
     await accessible('library');
   });

@@ -152,7 +152,7 @@ export async function openSession(
           cause: error,
         });
       }
-      reasons.push(`${provider} did not start: ${text.split('\n')[0]}`);
+      reasons.push(`${provider} did not start: ${plainReason(text)}`);
     }
   }
   throw new EngineError('bad-model', 'no execution provider could open the model');
@@ -196,4 +196,20 @@ export function describeProviders(
         : 'this onnxruntime-node build has no WebGPU',
     },
   ];
+}
+
+/**
+ * The words of an onnxruntime failure without its source location and call site, which say nothing to a
+ * person: `/onnxruntime_src/…/webgpu_context.cc:136 onnxruntime::webgpu::WebGpuContext::Initialize(…) No supported
+ * adapters` reads "No supported adapters"; `[ONNXRuntimeError] : 1 : FAIL : ` prefixes go too.
+ */
+export function plainReason(message: string): string {
+  const line = message.split('\n')[0]!.replace(/^\[ONNXRuntimeError\] : \d+ : \w+ : /, '');
+  const located = /^\S+\.(?:cc|cpp|h|hpp|mm):\d+ (.*)$/.exec(line);
+  if (!located) return line.trim();
+  // What follows the location is the function (`void ns::Class::Method(args)`), then the words.
+  const rest = located[1]!;
+  const signatureEnd = rest.lastIndexOf(') ');
+  if (signatureEnd >= 0) return rest.slice(signatureEnd + 2).trim();
+  return rest.replace(/^(?:\S+ )?\S*::\S+ /, '').trim();
 }

@@ -50,12 +50,9 @@ export async function importInto(album: Album, paths: readonly string[]): Promis
     );
   }
   if (skipped.length > 0) {
-    const named = skipped.slice(0, 3).map((s) => `${baseName(s.path)} (${s.reason})`);
-    const more = skipped.length > 3 ? `, and ${skipped.length - 3} more` : '';
-    notify(
-      'error',
-      `${plural(skipped.length, 'file was', 'files were')} not added: ${named.join('; ')}${more}.`,
-    );
+    const named = skipped.slice(0, 3).map((s) => `${baseName(s.path)}: ${s.reason}`);
+    const more = skipped.length > 3 ? `; and ${skipped.length - 3} more` : '';
+    notify('error', `Not added — ${named.join('; ')}${more}.`);
   }
 }
 
