@@ -181,6 +181,12 @@ describe('a new user, from nothing to an exported album', () => {
     await accessible('editor');
     await page.getByRole('button', { name: 'Compare', exact: true }).click();
     await page.getByRole('slider', { name: 'Split position' }).waitFor();
+    // Holding Space shows the original, in Compare too (where the Compare button just clicked has the focus).
+    const restored = page.getByRole('img', { name: `${groupPhoto.name}, restored` });
+    await page.keyboard.down(' ');
+    await restored.waitFor({ state: 'hidden' });
+    await page.keyboard.up(' ');
+    await restored.waitFor({ state: 'visible' });
     await shoot('4-compare');
     await accessible('compare');
     await page.getByRole('button', { name: 'Compare', exact: true }).click();

@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import {
   describeTarget,
   editorAction,
+  noteInput,
   type KeyInput,
   type KeyTarget,
 } from '../../src-renderer/src/lib/editor/keys.ts';
@@ -130,6 +131,19 @@ describe('describing the focused element', () => {
       focusVisible: true,
     });
     assert.equal(describeTarget(element('P', {}, { isContentEditable: true })).editable, true);
+  });
+
+  test('a button focused by a click is not "reached by keyboard", though Chromium shows its ring once a key is down', () => {
+    const compare = element('BUTTON', { 'data-focus-visible': 'yes' });
+    noteInput('pointer');
+    assert.equal(describeTarget(compare).focusVisible, false);
+    assert.deepEqual(editorAction({ ...key(' '), target: describeTarget(compare) }, 'down'), {
+      type: 'original',
+      down: true,
+    });
+    noteInput('keyboard');
+    assert.equal(describeTarget(compare).focusVisible, true);
+    assert.equal(editorAction({ ...key(' '), target: describeTarget(compare) }, 'down'), null);
   });
 
   test('the window or nothing is the page itself', () => {

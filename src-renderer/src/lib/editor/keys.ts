@@ -98,6 +98,16 @@ interface ElementLike {
   matches(selector: string): boolean;
 }
 
+/**
+ * Whether focus last came from a pointer (a click) rather than the keyboard (Tab). Chromium starts matching
+ * :focus-visible on a clicked button as soon as a key is pressed, so at Space's keydown a button just clicked
+ * (Compare) would look reached by keyboard, and Space would press it instead of showing the original.
+ */
+let focusByPointer = false;
+export function noteInput(kind: 'pointer' | 'keyboard'): void {
+  focusByPointer = kind === 'pointer';
+}
+
 /** The description of a DOM event's target that editorAction needs. */
 export function describeTarget(target: unknown): KeyTarget {
   const el = target as ElementLike | null;
@@ -106,7 +116,7 @@ export function describeTarget(target: unknown): KeyTarget {
   }
   let focusVisible = false;
   try {
-    focusVisible = el.matches(':focus-visible');
+    focusVisible = !focusByPointer && el.matches(':focus-visible');
   } catch {
     focusVisible = true;
   }
