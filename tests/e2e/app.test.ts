@@ -279,6 +279,22 @@ describe('a new user, from nothing to an exported album', () => {
     assert.equal(faces.filter((f) => f.origin === 'drawn').length, 1);
   });
 
+  test('moving to the next photo and back keeps the focus on the button used', async () => {
+    const [away, back] = (await page.getByRole('button', { name: 'Next photo' }).isEnabled())
+      ? ['Next photo', 'Previous photo']
+      : ['Previous photo', 'Next photo'];
+    // The button used keeps the focus; at the album's end, where it is disabled, the other one takes it.
+    for (const name of [away, back]) {
+      await page.getByRole('button', { name }).click();
+      await expectEventually(async () =>
+        ['Next photo', 'Previous photo'].includes(
+          await page.evaluate<string>('document.activeElement?.textContent ?? ""'),
+        ),
+      );
+    }
+    await page.getByRole('heading', { name: groupPhoto.name }).waitFor();
+  });
+
   test('the album exports into a folder the user picks, and the files are on disk', async () => {
     await page.getByRole('button', { name: 'Back to album' }).click();
     await page.getByRole('button', { name: 'Export album' }).click();
