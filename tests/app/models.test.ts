@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import type { Core } from '../../src-main/core/app.ts';
 import type { EventMessage, Events } from '../../src-main/contract/events.ts';
 import { coreFor } from '../support/core.ts';
+import { manifestEntry } from '../support/manifest.ts';
 import { modelServer, serveFile, type ModelServer } from '../support/model-server.ts';
 import { photo, YUNET } from '../support/paths.ts';
 import { writePth } from '../support/pth-writer.ts';
@@ -27,16 +27,8 @@ test('models install through the routes: licence first, download with progress, 
   const checkpoint = path.join(root, 'codeformer.pth');
   writePth(checkpoint, seededStateDict(TINY_PRESETS.restoration, 1), 1500);
   const pth = fs.readFileSync(checkpoint);
-  const entry = (id: string, file: string, bytes: Buffer, license: string) => ({
-    id,
-    task: id,
-    file,
-    source: `https://example.invalid/${file}`,
-    bytes: bytes.length,
-    sha256: createHash('sha256').update(bytes).digest('hex'),
-    license,
-    contract: 'test',
-  });
+  const entry = (id: string, file: string, bytes: Buffer, license: string) =>
+    manifestEntry(id, id, file, bytes, license);
   const manifest = path.join(root, 'manifest.json');
   fs.writeFileSync(
     manifest,
@@ -131,16 +123,7 @@ test('the model mirror is a setting: downloads come from it, a URL that is not h
     manifest,
     JSON.stringify({
       models: [
-        {
-          id: 'yunet-2026may',
-          task: 'face detection',
-          file: 'face_detection_yunet_2026may.onnx',
-          source: 'https://example.invalid/face_detection_yunet_2026may.onnx',
-          bytes: bytes.length,
-          sha256: createHash('sha256').update(bytes).digest('hex'),
-          license: 'MIT',
-          contract: 'test',
-        },
+        manifestEntry('yunet-2026may', 'face detection', 'face_detection_yunet_2026may.onnx', bytes, 'MIT'),
       ],
     }),
   );

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { manifestEntry } from '../../support/manifest.ts';
 import { YUNET } from '../../support/paths.ts';
 import { writePth } from '../../support/pth-writer.ts';
 import { seededStateDict, TINY_PRESETS } from '../../support/seeded-weights.ts';
@@ -28,19 +28,8 @@ export function prepareE2eModels(dir: string): E2eModels {
   fs.copyFileSync(YUNET, detector);
   const checkpoint = path.join(folder, 'codeformer.pth');
   writePth(checkpoint, seededStateDict(TINY_PRESETS.restoration, 1), 1500);
-  const entry = (id: string, task: string, file: string, license: string) => {
-    const bytes = fs.readFileSync(path.join(folder, file));
-    return {
-      id,
-      task,
-      file,
-      source: `https://example.invalid/${file}`,
-      bytes: bytes.length,
-      sha256: createHash('sha256').update(bytes).digest('hex'),
-      license,
-      contract: 'end-to-end tests',
-    };
-  };
+  const entry = (id: string, task: string, file: string, license: string) =>
+    manifestEntry(id, task, file, fs.readFileSync(path.join(folder, file)), license);
   const manifest = path.join(dir, 'manifest.json');
   fs.writeFileSync(
     manifest,
