@@ -279,6 +279,20 @@ describe('a new user, from nothing to an exported album', () => {
     assert.equal(faces.filter((f) => f.origin === 'drawn').length, 1);
   });
 
+  test('deleting a face leaves the keyboard on the faces: the focus moves to a neighbour', async () => {
+    const before = ((await host.api('face.list', { photoId: groupPhoto.id })) as Face[]).length;
+    const last = card(before);
+    await last.getByRole('button', { name: 'Delete face' }).focus();
+    await page.keyboard.press('Enter');
+    await expectEventually(
+      async () => ((await host.api('face.list', { photoId: groupPhoto.id })) as Face[]).length === before - 1,
+    );
+    assert.match(
+      await page.evaluate<string>('document.activeElement?.getAttribute("aria-label") ?? ""'),
+      /^Face \d+$/,
+    );
+  });
+
   test('moving to the next photo and back keeps the focus on the button used', async () => {
     const [away, back] = (await page.getByRole('button', { name: 'Next photo' }).isEnabled())
       ? ['Next photo', 'Previous photo']
