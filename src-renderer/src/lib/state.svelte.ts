@@ -47,14 +47,6 @@ export async function attempt<T>(work: () => Promise<T>): Promise<T | undefined>
   }
 }
 
-/**
- * Runs a refresh an event asked for, whose failure needs no words of its own: Heirloom not answering is said by
- * the banner, and the next event or visit loads again. Without this a failed refresh is an unhandled rejection.
- */
-export function quietly(work: Promise<unknown>): void {
-  work.catch(() => undefined);
-}
-
 export async function refreshAlbums(): Promise<void> {
   app.albums = await call('album.list', {});
 }
@@ -83,8 +75,10 @@ export async function start(): Promise<void> {
       j.id === p.jobId ? { ...j, done: p.done, total: p.total, failed: p.failed, state: 'running' } : j,
     );
   });
-  on('job.state', () => quietly(refreshJobs().then(refreshAlbums)));
-  on('model.state', () => quietly(refreshModels()));
+  // A refresh that fails is told once by main.ts's unhandledrejection handler (and not at all when Heirloom is
+  // not answering: the banner says that).
+  on('job.state', () => void refreshJobs().then(refreshAlbums));
+  on('model.state', () => void refreshModels());
   on('engine.restarted', (e) =>
     notify('error', `The restoring engine stopped and was started again: ${e.reason}`),
   );
