@@ -1,11 +1,21 @@
 // Writes checkpoints the way torch.save (zip format, pickle protocol 2) lays them out, for tests that need an
-// official-format `.pth` with weights of their own: {'params_ema': OrderedDict(key → float32 tensor), 'iter': n}.
+// official-format `.pth` with weights of their own: {'params_ema': OrderedDict(key → tensor), 'iter': n} as
+// CodeFormer and Real-ESRGAN save them, or a bare OrderedDict (ParseNet, RetinaFace: `torch.save(state_dict)`).
 // Entries are stored uncompressed and 64-byte aligned, as PyTorch writes them.
 import { writeZipFile } from './zip-writer.ts';
 
 export interface PthTensor {
   readonly shape: readonly number[];
-  readonly data: Float32Array;
+  /** float32, or int64 (BatchNorm's num_batches_tracked, 0-d). */
+  readonly data: Float32Array | BigInt64Array;
+}
+
+export interface PthLayout {
+  /** 'params_ema' (default): {'params_ema': dict, 'iter': n}; 'bare': the dict itself is the root. */
+  readonly root?: 'params_ema' | 'bare';
+  readonly iter?: number;
+  /** Prefix every key, as nn.DataParallel does ('module.'). */
+  readonly prefix?: string;
 }
 
 class PickleWriter {
@@ -47,39 +57,52 @@ class PickleWriter {
   }
 }
 
-function picklePayload(tensors: ReadonlyMap<string, PthTensor>, iter: number): Buffer {
+function picklePayload(tensors: ReadonlyMap<string, PthTensor>, layout: PthLayout): Buffer {
+  const bare = layout.root === 'bare';
   const p = new PickleWriter();
   p.bytes(0x80, 2); // PROTO 2
-  p.bytes(0x7d).put(); // EMPTY_DICT
-  p.string('params_ema');
+  if (!bare) {
+    p.bytes(0x7d).put(); // EMPTY_DICT
+    p.string('params_ema');
+  }
   p.global('collections', 'OrderedDict').bytes(0x29, 0x52).put(); // EMPTY_TUPLE, REDUCE
   let storage = 0;
   for (const [key, tensor] of tensors) {
     const strides = tensor.shape.map((_, i) => tensor.shape.slice(i + 1).reduce((a, b) => a * b, 1));
-    p.string(key);
+    p.string(`${layout.prefix ?? ''}${key}`);
     p.global('torch._utils', '_rebuild_tensor_v2');
     p.bytes(0x28); // MARK (arguments)
-    p.bytes(0x28).string('storage').global('torch', 'FloatStorage').string(String(storage)).string('cpu');
+    const kind = tensor.data instanceof BigInt64Array ? 'LongStorage' : 'FloatStorage';
+    p.bytes(0x28).string('storage').global('torch', kind).string(String(storage)).string('cpu');
     p.int(tensor.data.length).bytes(0x74, 0x51); // TUPLE, BINPERSID
     p.int(0).tuple(tensor.shape).tuple(strides).bytes(0x89); // offset, size, stride, NEWFALSE
     p.global('collections', 'OrderedDict').bytes(0x29, 0x52); // backward hooks
     p.bytes(0x74, 0x52, 0x73); // TUPLE, REDUCE, SETITEM (into the OrderedDict)
     storage++;
   }
-  p.bytes(0x73); // SETITEM params_ema into the root dict
-  p.string('iter').int(iter).bytes(0x73);
+  if (!bare) {
+    p.bytes(0x73); // SETITEM params_ema into the root dict
+    p.string('iter')
+      .int(layout.iter ?? 1)
+      .bytes(0x73);
+  }
   p.bytes(0x2e); // STOP
   return p.toBytes();
 }
 
-/** Writes `tensors` (insertion order kept) as an official-layout CodeFormer checkpoint. */
-export function writePth(file: string, tensors: ReadonlyMap<string, PthTensor>, iter = 1): void {
+/** Writes `tensors` (insertion order kept) as an official-layout checkpoint (default: CodeFormer's). */
+export function writePth(
+  file: string,
+  tensors: ReadonlyMap<string, PthTensor>,
+  layout: PthLayout | number = {},
+): void {
+  if (typeof layout === 'number') layout = { iter: layout };
   const storages = [...tensors.values()].map(({ data }, i) => ({
     name: `archive/data/${i}`,
     data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
   }));
   const entries = [
-    { name: 'archive/data.pkl', data: picklePayload(tensors, iter) },
+    { name: 'archive/data.pkl', data: picklePayload(tensors, layout) },
     ...storages,
     { name: 'archive/byteorder', data: Buffer.from('little') },
     { name: 'archive/version', data: Buffer.from('3\n') },

@@ -21,8 +21,8 @@ const TWO_POW_32 = 2 ** 32;
  * and follows the bias rule (the parity test confirms it).
  */
 function rank1Rule(key: string): [offset: number, scale: number] {
-  if (key.endsWith('weight')) return [1, 0.1];
-  if (key.endsWith('bias')) return [0, 0.05];
+  if (key.endsWith('weight') || key.endsWith('running_var')) return [1, 0.1];
+  if (key.endsWith('bias') || key.endsWith('running_mean')) return [0, 0.05];
   throw new Error(`no seeded-weight rule for rank-1 tensor ${key}`);
 }
 
@@ -80,4 +80,43 @@ export function writeSeededWeights(
     entries.map((e) => e.key),
     (key) => seededTensor(seed, index.get(key)!, key, entries[index.get(key)!]!.shape),
   );
+}
+
+/** An entry of a parity fixture's manifest.json (shared/fixtures/parsenet/README.md and its siblings). */
+export interface ManifestEntry {
+  readonly key: string;
+  readonly shape: readonly number[];
+  readonly dtype: string;
+}
+
+/**
+ * The seeded state dict of a fixture's manifest (shared/fixtures/parsenet/README.md, "Weights"): the same
+ * generator, with BatchNorm's running_var like a weight and running_mean like a bias, and the int64
+ * `num_batches_tracked` counters 0. The index t counts every entry, the int64 ones included.
+ */
+export function seededManifestTensors(
+  entries: readonly ManifestEntry[],
+  seed: number,
+): Map<string, { shape: readonly number[]; dtype: string; data: Float32Array | BigInt64Array }> {
+  const dict = new Map<
+    string,
+    { shape: readonly number[]; dtype: string; data: Float32Array | BigInt64Array }
+  >();
+  entries.forEach(({ key, shape, dtype }, t) => {
+    if (dtype === 'int64') {
+      dict.set(key, {
+        shape,
+        dtype,
+        data: new BigInt64Array(
+          Math.max(
+            1,
+            shape.reduce((n, d) => n * d, 1),
+          ),
+        ),
+      });
+    } else if (dtype === 'float32') {
+      dict.set(key, { shape, dtype, data: seededTensor(seed, t, key, shape) });
+    } else throw new Error(`no seeded-weight rule for ${key} of dtype ${dtype}`);
+  });
+  return dict;
 }

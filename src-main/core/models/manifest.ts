@@ -22,7 +22,15 @@ export function isHttpUrl(text: string): boolean {
 
 const modelEntry = z.object({
   id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'expected lower-case letters, digits and dashes'),
-  task: z.string().min(1),
+  // What the model is for; a checkpoint's task also says which network it must hold (converters.ts).
+  task: z.enum([
+    'face-detection',
+    'face-restoration',
+    'face-colorization',
+    'face-inpainting',
+    'face-parsing',
+    'background-upsampling',
+  ]),
   // A bare file name: the caller joins it into the models folder, so a path here could write outside it.
   file: z
     .string()

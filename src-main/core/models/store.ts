@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../../contract/errors.ts';
-import { readSidecar, SIDECAR } from '../engine/codeformer.ts';
 import { sha256File } from '../hash.ts';
 import { CheckpointError } from '../nn/pth/index.ts';
-import { ConversionError, convertCheckpoint } from './convert.ts';
+import { ConversionError } from './convert.ts';
+import { convertedSource, converterFor } from './converters.ts';
 import { downloadModel } from './download.ts';
 import type { DownloadProgress } from './transfer-watch.ts';
 import { readManifest, type ModelEntry } from './manifest.ts';
@@ -62,10 +62,15 @@ export function modelStatus(entry: ModelEntry, dataDir: string): InstalledModel 
   const base = { id: entry.id, task: entry.task, license: entry.license, bytes: entry.bytes, path: where };
   if (!fs.existsSync(where)) return { ...base, status: 'missing', why: 'not installed' };
   if (isCheckpoint(entry)) {
-    if (!fs.existsSync(path.join(where, SIDECAR))) {
-      return { ...base, status: 'corrupt', why: `${where} has no ${SIDECAR}: install it again` };
+    const converter = converterFor(entry.task);
+    const source = convertedSource(where, converter)?.sha256;
+    if (source === undefined) {
+      return {
+        ...base,
+        status: 'corrupt',
+        why: `${where} has no readable ${converter.sidecar}: install it again`,
+      };
     }
-    const source = readSidecar(where).source.sha256;
     if (entry.sha256 === null)
       return { ...base, status: 'unverified', why: `no published sha256; installed ${source}` };
     return source === entry.sha256
@@ -142,10 +147,10 @@ export function convertInto(entry: ModelEntry, file: string, dataDir: string, sh
   const target = installedPath(entry, dataDir);
   const fresh = `${target}.new`;
   fs.rmSync(fresh, { recursive: true, force: true });
-  // Checks every tensor's name and shape: a file that is not a CodeFormer checkpoint is refused here, and
+  // Checks every tensor's name and shape: a file that is not the network the entry names is refused here, and
   // the installed model stays as it was.
   try {
-    convertCheckpoint(file, fresh, { sha256 });
+    converterFor(entry.task).convert(file, fresh, sha256);
   } catch (error) {
     fs.rmSync(fresh, { recursive: true, force: true });
     if (error instanceof CheckpointError || error instanceof ConversionError) {

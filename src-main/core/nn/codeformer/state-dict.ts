@@ -4,17 +4,14 @@
  */
 import { PRESETS, TOKENS, channelsAt, checkConfig, encoderLayout, generatorLayout } from './config.ts';
 import type { Block, CodeFormerConfig, CodeFormerVariant } from './config.ts';
+import { checkStateDict, type TensorInfo } from '../state-dict-check.ts';
 
 export interface StateDictEntry {
   readonly key: string;
   readonly shape: readonly number[];
 }
 
-/** What a checkpoint reader reports for one tensor. */
-export interface TensorInfo {
-  readonly shape: readonly number[];
-  readonly dtype: string;
-}
+export type { TensorInfo } from '../state-dict-check.ts';
 
 type Emit = (key: string, shape: readonly number[]) => void;
 
@@ -95,41 +92,12 @@ export function expectedStateDict(config: CodeFormerConfig): StateDictEntry[] {
   return entries;
 }
 
-const FLOAT_DTYPES = new Set(['float32', 'float16', 'bfloat16', 'float64']);
-const SHOWN = 5;
-
-function listed(items: readonly string[]): string {
-  const more = items.length > SHOWN ? ` (+${items.length - SHOWN} more)` : '';
-  return items.slice(0, SHOWN).join(', ') + more;
-}
-
 /**
  * Throws unless `actual` holds exactly the keys of `expectedStateDict(config)` with the same shapes and a
  * floating-point dtype. The message names the first offending keys of each kind, in state-dict order.
  */
 export function validateStateDict(config: CodeFormerConfig, actual: ReadonlyMap<string, TensorInfo>): void {
-  const expected = expectedStateDict(config);
-  const expectedKeys = new Set(expected.map((e) => e.key));
-  const missing: string[] = [];
-  const wrongShape: string[] = [];
-  const wrongDtype: string[] = [];
-  for (const { key, shape } of expected) {
-    const found = actual.get(key);
-    if (!found) missing.push(key);
-    else if (found.shape.length !== shape.length || found.shape.some((n, i) => n !== shape[i])) {
-      wrongShape.push(`${key} expected [${shape.join(',')}] got [${found.shape.join(',')}]`);
-    } else if (!FLOAT_DTYPES.has(found.dtype)) wrongDtype.push(`${key} is ${found.dtype}`);
-  }
-  const unexpected = [...actual.keys()].filter((key) => !expectedKeys.has(key));
-  const problems = [
-    missing.length > 0 ? `missing ${missing.length}: ${listed(missing)}` : '',
-    unexpected.length > 0 ? `unexpected ${unexpected.length}: ${listed(unexpected)}` : '',
-    wrongShape.length > 0 ? `wrong shape ${wrongShape.length}: ${listed(wrongShape)}` : '',
-    wrongDtype.length > 0 ? `not floating point ${wrongDtype.length}: ${listed(wrongDtype)}` : '',
-  ].filter((p) => p !== '');
-  if (problems.length > 0) {
-    throw new Error(`state dict does not match the CodeFormer network: ${problems.join('; ')}`);
-  }
+  checkStateDict('the CodeFormer network', expectedStateDict(config), actual);
 }
 
 /**

@@ -354,9 +354,61 @@ export class GraphBuilder {
   depthToSpace(x: string, blocksize: number): string {
     return this.op('DepthToSpace', [x], { blocksize, mode: 'DCR' });
   }
+  /**
+   * PyTorch's pixel_unshuffle of [N, channels, H, W] (H, W multiples of `factor`, known only at run time):
+   * [N, channels·f², H/f, W/f] where channel c·f² + i·f + j takes pixel (f·y + i, f·x + j) of channel c.
+   * ONNX's SpaceToDepth makes the same blocks but orders them (i·f + j)·channels + c, so the channel axis is
+   * regrouped: [N, f², channels, hw] → [N, channels, f², hw], and reshaped back to SpaceToDepth's own shape.
+   */
+  pixelUnshuffle(x: string, channels: number, factor: number): string {
+    const blocks = this.op('SpaceToDepth', [x], { blocksize: factor });
+    const grouped = this.reshape(blocks, [0, factor * factor, channels, -1]);
+    const regrouped = this.transpose(grouped, [0, 2, 1, 3]);
+    return this.op('Reshape', [regrouped, this.op('Shape', [blocks])]);
+  }
+  /**
+   * Nearest-neighbour enlargement of [N, C, H, W] by an integer `factor`, as PyTorch's F.interpolate(mode=
+   * 'nearest'): output pixel y reads input row ⌊y / factor⌋ (asymmetric coordinates, floor), every pixel copied.
+   */
+  upsampleNearest(x: string, factor: number): string {
+    const scales = this.constant(Float32Array.of(1, 1, factor, factor));
+    return this.op('Resize', [x, '', scales], {
+      mode: 'nearest',
+      coordinate_transformation_mode: 'asymmetric',
+      nearest_mode: 'floor',
+    });
+  }
   /** Zero padding: `pads` lists the amounts before each axis, then after each axis (ONNX order). */
   pad(x: string, pads: readonly number[]): string {
     return this.op('Pad', [x, this.constant(BigInt64Array.from(pads, BigInt))]);
+  }
+  /** Max pooling with a square kernel; `pads` as in `ConvOptions` (padded cells never win the max). */
+  maxPool(
+    x: string,
+    kernel: number,
+    options: { strides?: readonly [number, number]; pads?: readonly [number, number, number, number] } = {},
+  ): string {
+    const attrs: Record<string, AttrValue> = {
+      kernel_shape: [kernel, kernel],
+      pads: options.pads ?? [0, 0, 0, 0],
+    };
+    if (options.strides) attrs.strides = options.strides;
+    return this.op('MaxPool', [x], attrs);
+  }
+  /** The shape of `x` at run time, int64 [rank]. */
+  shape(x: string): string {
+    return this.op('Shape', [x]);
+  }
+  /**
+   * Nearest-neighbour resize to `sizes` (int64 [rank], e.g. another value's `shape`): output index i reads
+   * input index ⌊i · in/out⌋, which is PyTorch's `F.interpolate(mode='nearest')`.
+   */
+  resizeNearest(x: string, sizes: string): string {
+    return this.op('Resize', [x, '', '', sizes], {
+      mode: 'nearest',
+      coordinate_transformation_mode: 'asymmetric',
+      nearest_mode: 'floor',
+    });
   }
   /** Reductions take `axes` as an attribute up to opset 17 and as an input from opset 18. */
   private reduce(opType: string, x: string, axes: readonly number[], keepdims: boolean): string {

@@ -28,10 +28,19 @@ export interface TensorLayout {
   readonly stride: readonly number[];
 }
 
+/** The view_metadata of a legacy persistent id: `numel` elements from element `offset` of the root storage.
+ *  Only early torch (whose storages had `_root_storage()`) wrote views; later versions always write None. */
+export interface StorageView {
+  readonly key: string;
+  readonly offset: number;
+  readonly numel: number;
+}
+
 /** How the caller turns storages and tensor layouts into its own objects. */
 export interface TorchHooks {
-  /** Resolves the persistent id ('storage', <class>, key, location, numel) of a tensor's storage. */
-  loadStorage(storageClass: StorageClass, key: string, numel: number): unknown;
+  /** Resolves the persistent id of a tensor's storage: ('storage', <class>, key, location, numel) in the zip
+   *  format, with a sixth element, view_metadata (None or a view), in the legacy one. */
+  loadStorage(storageClass: StorageClass, key: string, numel: number, view: StorageView | null): unknown;
   rebuildTensor(layout: TensorLayout): unknown;
 }
 
@@ -69,7 +78,9 @@ function allowedGlobal(
         return new Map<unknown, unknown>();
       });
     case 'torch._utils._rebuild_tensor_v2':
-      return new PyCallable(qualified, (args) => hooks.rebuildTensor(tensorLayout(args)));
+    // torch 0.3's (storage, offset, size, stride): v2 (0.4 on) only appends requires_grad and backward hooks.
+    case 'torch._utils._rebuild_tensor':
+      return new PyCallable(qualified, (args) => hooks.rebuildTensor(tensorLayout(name, args)));
     case 'torch._utils._rebuild_parameter':
     case 'torch._utils._rebuild_parameter_with_state':
       // (data, requires_grad, backward_hooks[, state]): a Parameter is just its data tensor for inference.
@@ -79,13 +90,12 @@ function allowedGlobal(
   }
 }
 
-function tensorLayout(args: readonly unknown[]): TensorLayout {
+function tensorLayout(rebuild: string, args: readonly unknown[]): TensorLayout {
   const [storage, offset, shape, stride] = args;
-  if (!isIndex(offset))
-    throw new PickleError('_rebuild_tensor_v2: storage offset is not a non-negative integer');
-  if (!Array.isArray(shape) || !shape.every(isIndex)) throw new PickleError('_rebuild_tensor_v2: bad size');
+  if (!isIndex(offset)) throw new PickleError(`${rebuild}: storage offset is not a non-negative integer`);
+  if (!Array.isArray(shape) || !shape.every(isIndex)) throw new PickleError(`${rebuild}: bad size`);
   if (!Array.isArray(stride) || !stride.every(isIndex) || stride.length !== shape.length) {
-    throw new PickleError('_rebuild_tensor_v2: stride does not match size');
+    throw new PickleError(`${rebuild}: stride does not match size`);
   }
   return { storage, offset, shape, stride };
 }
@@ -152,7 +162,19 @@ const MAX_STRING_BYTES = 16 * 2 ** 20;
  * int number (bigint beyond 2^53), and tensors whatever `hooks.rebuildTensor` returns.
  */
 export function unpickle(data: Uint8Array, hooks: TorchHooks): unknown {
-  return new Unpickler(data, hooks).run();
+  return new Unpickler(data, hooks, 0, 'data.pkl offset').run().value;
+}
+
+/**
+ * Unpickles the pickle that starts at `start` in `data`, one of several written back to back (the legacy
+ * format): returns its value and the offset just past its STOP. Errors name offsets in `data`.
+ */
+export function unpickleAt(
+  data: Uint8Array,
+  start: number,
+  hooks: TorchHooks,
+): { value: unknown; end: number } {
+  return new Unpickler(data, hooks, start, 'file offset').run();
 }
 
 class Unpickler {
@@ -162,22 +184,27 @@ class Unpickler {
   /** Stack heights at each MARK, innermost last. */
   private readonly marks: number[] = [];
   private readonly memo = new Map<number, unknown>();
-  private pos = 0;
+  private pos: number;
   /** Offset of the opcode being executed, for error messages. */
-  private at = 0;
+  private at: number;
 
   constructor(
     private readonly data: Uint8Array,
     private readonly hooks: TorchHooks,
+    start: number,
+    /** What error messages call an offset: 'data.pkl offset' (a zip entry) or 'file offset'. */
+    private readonly where: string,
   ) {
     this.view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    this.pos = start;
+    this.at = start;
   }
 
-  run(): unknown {
+  run(): { value: unknown; end: number } {
     for (;;) {
       this.at = this.pos;
       const op = this.u8();
-      if (op === OP.STOP) return this.pop();
+      if (op === OP.STOP) return { value: this.pop(), end: this.pos };
       this.execute(op);
     }
   }
@@ -320,13 +347,26 @@ class Unpickler {
   }
 
   private persistentLoad(pid: unknown): unknown {
-    if (!Array.isArray(pid) || pid[0] !== 'storage' || pid.length !== 5)
+    // The zip format's ids have five elements, the legacy format's six. A legacy ('module', ...) id (a whole
+    // nn.Module was saved, not a state dict) is refused here.
+    if (!Array.isArray(pid) || pid[0] !== 'storage' || (pid.length !== 5 && pid.length !== 6))
       this.fail('unsupported persistent id');
-    const [, type, key, , numel] = pid as unknown[];
+    const [, type, key, , numel, view = null] = pid as unknown[];
     if (!(type instanceof StorageType) || typeof key !== 'string' || !isIndex(numel)) {
       this.fail('malformed storage persistent id');
     }
-    return this.hooks.loadStorage(type.name, key, numel);
+    return this.hooks.loadStorage(type.name, key, numel, this.storageView(view));
+  }
+
+  /** Legacy view_metadata: None, or (view_key, offset, numel) in elements of the root storage. */
+  private storageView(view: unknown): StorageView | null {
+    if (view === null) return null;
+    if (!Array.isArray(view) || view.length !== 3) this.fail('malformed storage view in persistent id');
+    const [key, offset, numel] = view as unknown[];
+    if (typeof key !== 'string' || !isIndex(offset) || !isIndex(numel)) {
+      this.fail('malformed storage view in persistent id');
+    }
+    return { key, offset, numel };
   }
 
   private setItems(target: unknown, items: readonly unknown[]): Map<unknown, unknown> {
@@ -363,7 +403,7 @@ class Unpickler {
 
   private line(): string {
     const end = this.data.indexOf(0x0a, this.pos);
-    if (end < 0) this.fail('unterminated GLOBAL name');
+    if (end < 0) this.fail('truncated pickle: unterminated GLOBAL name');
     const text = this.text(end - this.pos);
     this.skip(1);
     return text;
@@ -428,6 +468,6 @@ class Unpickler {
   }
 
   private fail(message: string): never {
-    throw new PickleError(`${message} (data.pkl offset ${this.at})`);
+    throw new PickleError(`${message} (${this.where} ${this.at})`);
   }
 }
