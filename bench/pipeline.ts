@@ -35,7 +35,7 @@ for (let i = 0; i <= runs; i++) {
 }
 
 const median = (key: keyof Sample): number => {
-  const sorted = samples.map((s) => s[key]).sort((a, b) => a - b);
+  const sorted = samples.map((s) => s[key] ?? 0).sort((a, b) => a - b);
   return Math.round(sorted[sorted.length >> 1]! * 10) / 10;
 };
 const keys = ['decode', 'detect', 'align', 'restore', 'paste', 'encode', 'total'] as const;

@@ -1,14 +1,18 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { FaceDetector } from '../core/engine/detect.ts';
+import { CodeFormerRestorer, FACE_TASKS } from '../core/engine/codeformer.ts';
 import { encodeExport, readSourceMetadata } from '../core/engine/metadata.ts';
 import {
   restoreAlignedFace,
   restorePhoto,
+  type BackgroundUpsampler,
+  type FaceFinder,
+  type FaceMasker,
   type RestoredAlignedFace,
   type RestoredPhoto,
 } from '../core/engine/pipeline.ts';
-import type { Restorer } from '../core/engine/restore.ts';
+import type { Raster } from '../core/engine/image.ts';
+import type { FaceTask, Restorer } from '../core/engine/restore.ts';
 import { whyPhotoFailed } from '../core/failures.ts';
 import { expandInputs, writeNewFile } from '../core/files.ts';
 import { EXTENSION } from '../core/naming.ts';
@@ -23,14 +27,24 @@ export interface Terminal {
 export interface RestoreCommand {
   readonly inputs: readonly string[];
   readonly outDir: string;
+  /** What is done to each face; the restorer is that task's model. */
+  readonly task: FaceTask;
+  /** Every face's w (the task's own w for colorize and inpaint). */
   readonly fidelity: number;
   readonly upscale: number;
   readonly aligned: boolean;
   readonly json: boolean;
   /** Heirloom's provenance in each output's XMP. */
   readonly provenance: boolean;
-  readonly detector: FaceDetector | undefined;
+  readonly detector: FaceFinder | undefined;
   readonly restorer: Restorer;
+  readonly parser?: FaceMasker;
+  readonly background?: BackgroundUpsampler;
+  readonly blend: 'face' | 'square';
+  /** The faces' points, instead of detection (one input). */
+  readonly landmarks?: readonly [number, number][][];
+  /** inpaint: the damage mask (white = damaged), the size of each input. */
+  readonly damage?: Raster;
   readonly io: Terminal;
 }
 
@@ -49,16 +63,15 @@ function report(
   result: RestoredPhoto | RestoredAlignedFace,
   encodeMs: number,
 ): object {
-  const faces =
-    'faces' in result
-      ? {
-          faces: result.faces.map((f) => ({
-            box: round(f.box),
-            score: Math.round(f.score * 1e4) / 1e4,
-            landmarks: f.landmarks.map((p) => round(p)),
-          })),
-        }
-      : {};
+  const faces = result.faces
+    ? {
+        faces: result.faces.map((f) => ({
+          box: round(f.box),
+          score: Math.round(f.score * 1e4) / 1e4,
+          landmarks: f.landmarks.map((p) => round(p)),
+        })),
+      }
+    : {};
   const warnings = 'warnings' in result && result.warnings.length > 0 ? { warnings: result.warnings } : {};
   return {
     input,
@@ -73,6 +86,30 @@ function report(
   };
 }
 
+/**
+ * Why the opened restorer is not the model `task` needs (undefined when it is): a CodeFormer checkpoint of
+ * another variant, or, for colorize and inpaint, anything but their CodeFormer model.
+ */
+export function wrongModel(
+  restorer: Restorer,
+  spec: string,
+  task: FaceTask,
+  taskGiven: boolean,
+): string | undefined {
+  const wanted = FACE_TASKS[task];
+  const flag = taskGiven ? `--task ${task}` : '--task restore (the default)';
+  if (restorer instanceof CodeFormerRestorer) {
+    if (restorer.variant === wanted.variant) return undefined;
+    const from = path.basename(spec) === restorer.source ? '' : ` (converted from ${restorer.source})`;
+    return (
+      `${spec}${from} is CodeFormer's ${restorer.variant} model; ${flag} needs ${wanted.file}` +
+      ` (or use it with --task ${restorer.task})`
+    );
+  }
+  if (task === 'restore') return undefined;
+  return `${spec} is not a CodeFormer checkpoint; ${flag} needs CodeFormer's ${wanted.variant} model, ${wanted.file}`;
+}
+
 /** Restores every input; returns how many failed. Each failure is reported and the batch goes on. */
 export async function runRestore(command: RestoreCommand): Promise<number> {
   const files = await expandInputs(command.inputs);
@@ -80,11 +117,17 @@ export async function runRestore(command: RestoreCommand): Promise<number> {
   for (const input of files) {
     try {
       const bytes = await fs.readFile(input);
+      const task = { task: command.task, ...(command.damage ? { damage: command.damage } : {}) };
       const result = command.aligned
-        ? await restoreAlignedFace(bytes, command.restorer, command.fidelity)
-        : await restorePhoto(bytes, command.detector!, command.restorer, {
+        ? await restoreAlignedFace(bytes, command.restorer, command.fidelity, task)
+        : await restorePhoto(bytes, command.detector, command.restorer, {
+            ...task,
             fidelity: command.fidelity,
             upscale: command.upscale,
+            blend: command.blend,
+            ...(command.parser ? { parser: command.parser } : {}),
+            ...(command.background ? { background: command.background } : {}),
+            ...(command.landmarks ? { landmarks: command.landmarks } : {}),
           });
       const t = performance.now();
       // The original's EXIF, IPTC, XMP, DPI, profile and PNG texts go with it (metadata.ts).
@@ -96,7 +139,7 @@ export async function runRestore(command: RestoreCommand): Promise<number> {
           ? {
               version: VERSION,
               model: command.restorer.model,
-              faces: ('faces' in result ? result.faces : [undefined]).map((_, i) => ({
+              faces: (result.faces ? result.faces : [undefined]).map((_, i) => ({
                 number: i + 1,
                 fidelity: command.fidelity,
               })),
@@ -117,7 +160,7 @@ export async function runRestore(command: RestoreCommand): Promise<number> {
       if (command.json) {
         command.io.stdout.write(`${JSON.stringify(report(input, output, result, encodeMs))}\n`);
       } else {
-        const faces = 'faces' in result ? `${result.faces.length} face(s)` : 'aligned face';
+        const faces = result.faces ? `${result.faces.length} face(s)` : 'aligned face';
         command.io.stdout.write(`${input} → ${output} (${faces})\n`);
       }
     } catch (error) {

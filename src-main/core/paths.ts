@@ -15,10 +15,23 @@ export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, platform = 
   return path.join(env.XDG_DATA_HOME ?? path.join(home, '.local', 'share'), 'heirloom');
 }
 
-/** The default files for the two models a restore needs, inside the data folder. */
-export function defaultModelPaths(dataDir: string): { detector: string; restorer: string } {
+/** Where the models a restore uses are installed in the data folder (by their manifest ids). */
+export function defaultModelPaths(dataDir: string): {
+  detector: string;
+  restorer: string;
+  colorizer: string;
+  inpainter: string;
+  parser: string;
+  retinaface: string;
+  background: string;
+} {
   return {
     detector: path.join(dataDir, 'models', 'face_detection_yunet_2026may.onnx'),
     restorer: path.join(dataDir, 'models', 'codeformer'),
+    colorizer: path.join(dataDir, 'models', 'codeformer-colorization'),
+    inpainter: path.join(dataDir, 'models', 'codeformer-inpainting'),
+    parser: path.join(dataDir, 'models', 'parsenet'),
+    retinaface: path.join(dataDir, 'models', 'retinaface-r50'),
+    background: path.join(dataDir, 'models', 'realesrgan-x2plus'),
   };
 }

@@ -53,7 +53,7 @@ export class Previews {
   async face(photo: Photo, face: Face, fidelity: number, model: ModelInfo, background = false) {
     const geometry = { box: face.box, landmarks: face.landmarks };
     const before = this.key([photo.sha256, geometry]);
-    const key = this.key([photo.sha256, geometry, model.sha256, fidelity.toFixed(3)]);
+    const key = this.key([photo.sha256, geometry, model.sha256, fidelity.toFixed(3), face.blend]);
     const out = this.file('preview', key);
     if (background) {
       // In a loop: whoever wakes first renders (if the render waited for failed), and the others wait for that.
@@ -71,6 +71,7 @@ export class Previews {
           sha256: photo.sha256,
           face: geometry,
           fidelity,
+          blend: face.blend,
           out,
           beforeOut: this.file('before', before),
         },
@@ -94,7 +95,7 @@ export class Previews {
   async photo(photo: Photo, faces: readonly Face[], model: ModelInfo) {
     const enabled = faces
       .filter((f) => f.enabled)
-      .map((f) => ({ landmarks: f.landmarks, fidelity: f.fidelity }));
+      .map((f) => ({ landmarks: f.landmarks, fidelity: f.fidelity, blend: f.blend }));
     const key = this.key([photo.sha256, enabled, model.sha256]);
     const out = this.file('render', key);
     if (fs.existsSync(out)) await this.used(out, false);

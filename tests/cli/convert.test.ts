@@ -5,7 +5,7 @@ import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { decodePhoto } from '../../src-main/core/engine/image.ts';
 import { OnnxRestorer } from '../../src-main/core/engine/restore.ts';
-import { openRestorer } from '../../src-main/core/models/restorers.ts';
+import { openRestorer } from '../../src-main/core/models/open.ts';
 import { expectedStateDict } from '../../src-main/core/nn/codeformer/state-dict.ts';
 import { runMain, tempDir } from '../support/cli.ts';
 import { FACE, assertCloseImage, restoreFace } from '../support/official.ts';
@@ -81,21 +81,19 @@ describe('heirloom convert, then restore with the converted CodeFormer (tiny pre
 });
 
 describe('heirloom convert refuses what is not an official CodeFormer checkpoint', () => {
-  test('restore --restorer <colorization .pth> is refused in one line before any conversion', async () => {
+  test('restore --restorer <colorization .pth> is refused in one line: the task needs another model', async () => {
     const work = tempDir();
     const file = path.join(work, 'codeformer_colorization.pth');
     writePth(file, seededStateDict(TINY_PRESETS.colorization, 2));
-    const data = tempDir();
     const run = await runMain(['restore', FACE, '--aligned', '--restorer', file, '--out', tempDir()], {
-      HEIRLOOM_DATA: data,
+      HEIRLOOM_DATA: tempDir(),
     });
     assert.equal(run.code, 2);
     assert.equal(
       run.stderr,
-      "heirloom: codeformer_colorization.pth: it is CodeFormer's colorization model, which Heirloom cannot run " +
-        'yet — use codeformer.pth (restoration)\n',
+      `heirloom: ${file} is CodeFormer's colorization model; --task restore (the default) needs codeformer.pth ` +
+        '(or use it with --task colorize)\n',
     );
-    assert.deepEqual(fs.readdirSync(data), [], 'nothing was converted');
   });
 
   test('a checkpoint with a missing and a misshapen tensor: exit 1, naming the first offending keys', async () => {
@@ -113,7 +111,7 @@ describe('heirloom convert refuses what is not an official CodeFormer checkpoint
     assert.deepEqual(fs.readdirSync(work), ['broken.pth'], 'nothing is left behind');
   });
 
-  test('the legacy (pre-1.6) format is refused with a message that says how to re-save it', async () => {
+  test('the legacy (pre-1.6) format is read: small_legacy.pth is refused only as not CodeFormer', async () => {
     const run = await runMain([
       'convert',
       path.join(SHARED, 'fixtures/pth/small_legacy.pth'),
@@ -121,7 +119,7 @@ describe('heirloom convert refuses what is not an official CodeFormer checkpoint
       tempDir(),
     ]);
     assert.equal(run.code, 1);
-    assert.match(run.stderr, /legacy .*torch\.save/);
+    assert.match(run.stderr, /quantize\.embedding\.weight is missing/);
   });
 
   test('a checkpoint that is not CodeFormer is refused before anything is built', async () => {

@@ -3,13 +3,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { CodeFormerRestorer, type ConvertedSidecar } from '../../src-main/core/engine/codeformer.ts';
-import { EngineError } from '../../src-main/core/engine/errors.ts';
 import { decodePhoto, type RgbImage } from '../../src-main/core/engine/image.ts';
 import { liveSessionCount } from '../../src-main/core/engine/sessions.ts';
 import { writeGraphs } from '../../src-main/core/models/convert.ts';
 import type { CodeFormerConfig } from '../../src-main/core/nn/codeformer/config.ts';
 import { photo } from '../support/paths.ts';
-import { TINY_PRESETS, tinyConfig, writeSeededWeights } from '../support/seeded-weights.ts';
+import { tinyConfig, writeSeededWeights } from '../support/seeded-weights.ts';
 import { tempDir } from '../support/temp.ts';
 
 /** A small CodeFormer (tests/support/tiny-config.ts), so the restorer's logic runs in a fraction of a second. */
@@ -145,25 +144,4 @@ describe('CodeFormer restorer: a graph that cannot be opened', () => {
     await restorer.release();
     assert.equal(liveSessionCount(), open, 'sessions left open');
   });
-});
-
-describe('CodeFormer restorer: only the restoration model runs', () => {
-  // Colorization and inpainting are not run the way their official scripts run them yet (codeformer.ts).
-  for (const variant of ['colorization', 'inpainting'] as const) {
-    test(`a converted ${variant} model is refused in one line, before anything is opened`, async () => {
-      const folder = convertedFolder(TINY_PRESETS[variant], variant, `codeformer_${variant}.pth`);
-      const open = liveSessionCount();
-      await assert.rejects(CodeFormerRestorer.open(folder, { providers: ['cpu'] }), (error) => {
-        assert.ok(error instanceof EngineError);
-        assert.equal(error.code, 'bad-model');
-        assert.equal(
-          error.message,
-          `${folder} (codeformer_${variant}.pth): it is CodeFormer's ${variant} model, which Heirloom cannot ` +
-            'run yet — use codeformer.pth (restoration)',
-        );
-        return true;
-      });
-      assert.equal(liveSessionCount(), open);
-    });
-  }
 });

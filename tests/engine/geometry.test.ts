@@ -221,14 +221,13 @@ function pastedMask(width: number, height: number, toTemplate: Similarity, upsca
   return Float64Array.from({ length: width * height }, (_, i) => canvas.data[i * 3]! / 65535);
 }
 
-/** Canvas pixel → template coordinates, for a photo→template map at enlargement `k` (pixel centres aligned). */
+/**
+ * Canvas pixel → template coordinates, for a photo→template map at enlargement `k`, as the official helper places
+ * faces (§8.4: the inverse affine ×k, plus 0.5·k when enlarged): canvas X is photo X/k − 0.5 at k > 1.
+ */
 function onCanvas(t: Similarity, k: number): Similarity {
-  return {
-    a: t.a / k,
-    b: t.b / k,
-    tx: t.tx + (t.a - t.b) * (0.5 / k - 0.5),
-    ty: t.ty + (t.b + t.a) * (0.5 / k - 0.5),
-  };
+  const shift = k > 1 ? -0.5 : 0;
+  return { a: t.a / k, b: t.b / k, tx: t.tx + (t.a - t.b) * shift, ty: t.ty + (t.b + t.a) * shift };
 }
 
 describe('paste-back mask', () => {

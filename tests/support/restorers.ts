@@ -33,3 +33,15 @@ export function fidelityBlendRestorer(convs = 0): Uint8Array {
   g.output('output', 'float32', [1, 3, 512, 512], g.add(g.mul(input, w), cost));
   return g.toBytes();
 }
+
+/**
+ * The restorer of shared/fixtures/pasteback: every face becomes its negative. In the contract's [−1, 1] that is
+ * −input, which is 255 − crop in pixels, so the official helper's pastes can be compared with ours.
+ */
+export function negativeRestorer(): Uint8Array {
+  const g = new GraphBuilder('negative_restorer', 17);
+  const input = g.input('input', 'float32', [1, 3, 512, 512]);
+  g.input('weight', 'float64', [1]);
+  g.output('output', 'float32', [1, 3, 512, 512], g.op('Neg', [input]));
+  return g.toBytes();
+}

@@ -4,13 +4,18 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { AppError, type ErrorCode } from '../../contract/errors.ts';
 import { readManifest } from '../models/manifest.ts';
-import { openRestorer } from '../models/restorers.ts';
+import { openDetector, openParser, openRestorer, openUpsampler } from '../models/open.ts';
 import { convertInto, findModel } from '../models/store.ts';
 import { FaceDetector, type DetectedFace } from '../engine/detect.ts';
+import { checkEnlargement, enlargeForExport } from '../engine/enlarge.ts';
 import { decodePhoto, encodeRaster, type Photo, type Raster, type RgbImage } from '../engine/image.ts';
 import { encodeExport, readSourceMetadata, type Provenance } from '../engine/metadata.ts';
+import type { FaceParser } from '../engine/parse-mask.ts';
+import type { RetinaFaceDetector } from '../engine/retinaface.ts';
 import { restoreFacesOnto } from '../engine/pipeline.ts';
 import type { Restorer } from '../engine/restore.ts';
+import type { Upsampler } from '../engine/upscale.ts';
+import { RestoredFaces } from '../engine/restored-faces.ts';
 import { describeProviders, type ExecutionProvider } from '../engine/sessions.ts';
 import { checkpoint, type Handler, type OperationContext as Context } from '../engine/serve.ts';
 import type { EngineConfig } from '../engine/protocol.ts';
@@ -73,17 +78,26 @@ export function estimateLandmarks(box: readonly number[]): [number, number][] {
 
 interface Loaded {
   readonly key: string;
+  /** Of the file's content, checked when it was read. */
+  readonly sha256: string;
   readonly photo: Photo;
   readonly source: Uint8Array;
 }
 
-/** The engine's state: models opened on first use, the last photos decoded (a user works on one at a time). */
+/**
+ * The engine's state: models opened on first use, the last photos decoded (a user works on one at a time), and
+ * the faces restored lately, so the whole photo after its faces' previews, and its export, restore none again.
+ */
 export class Engine {
   private detector: Promise<FaceDetector> | undefined;
   private restorer: Promise<Restorer> | undefined;
   private readonly photos: Loaded[] = [];
 
-  constructor(private readonly config: EngineConfig) {}
+  constructor(
+    private readonly config: EngineConfig,
+    /** The faces restored lately; a bench passes one that keeps none, to measure what it saves. */
+    private readonly restoredFaces = new RestoredFaces(),
+  ) {}
 
   /** Every operation, by name, for serveEngine. The wire carries JSON: arguments are the caller's to get right. */
   handlers(): Record<string, Handler> {
@@ -114,8 +128,60 @@ export class Engine {
   async close(): Promise<void> {
     const detector = await this.detector?.catch(() => undefined);
     const restorer = await this.restorer?.catch(() => undefined);
+    const parser = await this.parser?.catch(() => undefined);
+    const retinaFace = await this.retinaFace?.catch(() => undefined);
+    const upsampler = await this.upsampler?.catch(() => undefined);
+    await upsampler?.release();
+    await retinaFace?.release();
     await detector?.release();
     await restorer?.release();
+    await parser?.release();
+  }
+
+  /**
+   * The face parser, when installed: opened on first use, like the restorer. Not installed, faces are pasted
+   * as squares (the model screen offers it); a parser that cannot be opened is said, like a broken restorer.
+   */
+  private parser: Promise<FaceParser> | undefined;
+  private openParser(): Promise<FaceParser> | undefined {
+    const spec = this.config.parser;
+    if (!spec || !fs.existsSync(spec)) return undefined;
+    if (!this.parser) {
+      this.parser = openParser(spec, this.config.dataDir, { providers: this.providers }).catch(
+        (error: unknown) => {
+          const text = error instanceof Error ? error.message.split('\n')[0]! : String(error);
+          throw new AppError('MODEL_CORRUPT', `the face parser cannot be opened (${text}): reinstall it`, {
+            cause: error,
+          });
+        },
+      );
+      this.parser.catch(() => (this.parser = undefined));
+    }
+    return this.parser;
+  }
+
+  /**
+   * Real-ESRGAN ×2, when installed: opened on the first export that enlarges, like the parser. Not installed, an
+   * export is enlarged by plain resizing (its job says so); one that cannot be opened is said, like the parser.
+   */
+  private upsampler: Promise<Upsampler> | undefined;
+  private openUpsampler(): Promise<Upsampler> | undefined {
+    const spec = this.config.background;
+    if (!spec || !fs.existsSync(spec)) return undefined;
+    if (!this.upsampler) {
+      this.upsampler = openUpsampler(spec, this.config.dataDir, { providers: this.providers }).catch(
+        (error: unknown) => {
+          const text = error instanceof Error ? error.message.split('\n')[0]! : String(error);
+          throw new AppError(
+            'MODEL_CORRUPT',
+            `the photo enlarger (Real-ESRGAN) cannot be opened (${text}): reinstall it, or export at the original size`,
+            { cause: error },
+          );
+        },
+      );
+      this.upsampler.catch(() => (this.upsampler = undefined));
+    }
+    return this.upsampler;
   }
 
   private openDetector(): Promise<FaceDetector> {
@@ -127,6 +193,27 @@ export class Engine {
       this.detector.catch(() => (this.detector = undefined));
     }
     return this.detector;
+  }
+
+  /** RetinaFace, for albums that choose it: converted on first use like the restorer, then kept open. */
+  private retinaFace: Promise<RetinaFaceDetector> | undefined;
+  private openRetinaFace(): Promise<RetinaFaceDetector> {
+    if (!this.retinaFace) {
+      const spec = this.config.retinaface;
+      this.retinaFace =
+        spec && fs.existsSync(spec)
+          ? openDetector(spec, this.config.dataDir, { providers: this.providers }).then(
+              (d) => d as RetinaFaceDetector,
+            )
+          : Promise.reject(
+              new AppError(
+                'MODEL_MISSING',
+                'RetinaFace is not installed: install it on the Models screen, or let this album use YuNet',
+              ),
+            );
+      this.retinaFace.catch(() => (this.retinaFace = undefined));
+    }
+    return this.retinaFace;
   }
 
   private openRestorer(): Promise<Restorer> {
@@ -167,11 +254,21 @@ export class Engine {
     await this.dropRestorer();
   }
 
-  /** Releases the open restorer, if any: the next restore opens it again (another provider, a new model). */
+  /**
+   * Releases the open restorer, parser and upsampler, if any: the next restore or enlargement opens them again
+   * (another provider, a new model). The faces it restored go with it: what the next one restores may differ.
+   */
   private async dropRestorer(): Promise<void> {
     const open = this.restorer;
+    const parser = this.parser;
+    const upsampler = this.upsampler;
     this.restorer = undefined;
+    this.parser = undefined;
+    this.upsampler = undefined;
+    this.restoredFaces.clear();
     await (await open?.catch(() => undefined))?.release();
+    await (await parser?.catch(() => undefined))?.release();
+    await (await upsampler?.catch(() => undefined))?.release();
   }
 
   /** Converts a model checkpoint into its installed folder, then drops the open restorer (it may be that one). */
@@ -213,14 +310,14 @@ export class Engine {
       fail('CONFLICT', `the original was changed since it was imported: ${file} (find its faces again)`);
     }
     const photo = await decodePhoto(source);
-    const loaded = { key: `${file}\0${sha256}`, photo, source };
+    const loaded = { key: `${file}\0${sha256}`, sha256, photo, source };
     this.photos.unshift(loaded);
     this.photos.length = Math.min(this.photos.length, 2);
     return loaded;
   }
 
   private async detect(args: DetectArgs, ctx: Context) {
-    const detector = await this.openDetector();
+    const detector = args.detector === 'retinaface' ? await this.openRetinaFace() : await this.openDetector();
     const { photo } = await this.load(args.path, args.sha256);
     await checkpoint(ctx.signal);
     const faces = await detector.detect(photo.rgb);
@@ -256,56 +353,84 @@ export class Engine {
     return { box: [...args.box], landmarks: estimateLandmarks(args.box), score: 1, estimated: true };
   }
 
-  /** The faces restored and pasted onto `canvas` (the part of the photo from `origin`), each at its own w. */
+  /**
+   * The faces restored and pasted onto `canvas` (the part of the photo from `origin`, enlarged `upscale` times),
+   * each at its own w; a face restored lately at that w is pasted from memory. Says how many faces the network
+   * ran for.
+   */
   private async paste(
-    photo: Photo,
+    { photo, sha256 }: Loaded,
     canvas: Raster,
     origin: { x0: number; y0: number },
     faces: readonly RenderFace[],
     ctx: Context,
-  ): Promise<void> {
+    upscale = 1,
+  ): Promise<FaceCounts> {
+    let counts: FaceCounts = { restored: 0, recalled: 0 };
     if (faces.length > 0) {
       const restorer = await this.openRestorer();
-      await restoreFacesOnto(photo, canvas, faces, restorer, {
+      const parser = faces.some((f) => f.blend !== 'square') ? await this.openParser() : undefined;
+      const { restored, recalled } = await restoreFacesOnto(photo, canvas, faces, restorer, {
         origin,
+        upscale,
         beforeEach: () => checkpoint(ctx.signal),
+        memory: this.restoredFaces.of(sha256, restorer),
+        ...(parser ? { parser } : {}),
       });
+      counts = { restored, recalled };
     }
     await checkpoint(ctx.signal);
+    return counts;
   }
 
   /** One face at w, pasted, as a crop around it; the same crop of the original beside it (before/after). */
   private async preview(args: PreviewArgs, ctx: Context) {
-    const { photo } = await this.load(args.path, args.sha256);
+    const loaded = await this.load(args.path, args.sha256);
+    const { photo } = loaded;
     const region = around(args.face.box, 1.6, photo.rgb.width, photo.rgb.height);
     const before = cropRgb(photo.rgb, region);
     const canvas: Raster = { ...before, channels: 3, depth: 8, data: before.data.slice() };
-    await this.paste(photo, canvas, region, [{ ...args.face, fidelity: args.fidelity }], ctx);
+    const face = { ...args.face, fidelity: args.fidelity, ...(args.blend ? { blend: args.blend } : {}) };
+    const faces = await this.paste(loaded, canvas, region, [face], ctx);
     await writeAtomically(args.out, await encodeRaster(canvas, { format: 'png' }));
     if (args.beforeOut && !fs.existsSync(args.beforeOut)) {
       const raster: Raster = { ...before, channels: 3, depth: 8 };
       await writeAtomically(args.beforeOut, await encodeRaster(raster, { format: 'png' }));
     }
-    return { width: region.width, height: region.height };
+    return { width: region.width, height: region.height, faces };
   }
 
   /** The whole photo for the screen: 8-bit, every given face at its own w. */
   private async render(args: RenderArgs, ctx: Context) {
-    const { photo } = await this.load(args.path, args.sha256);
+    const loaded = await this.load(args.path, args.sha256);
+    const { photo } = loaded;
     const canvas: Raster = { ...photo.rgb, channels: 3, depth: 8, data: photo.rgb.data.slice() };
-    await this.paste(photo, canvas, { x0: 0, y0: 0 }, args.faces, ctx);
+    const faces = await this.paste(loaded, canvas, { x0: 0, y0: 0 }, args.faces, ctx);
     await writeAtomically(args.out, await encodeRaster(canvas, { format: 'jpeg', quality: 92 }));
-    return { width: canvas.width, height: canvas.height };
+    return { width: canvas.width, height: canvas.height, faces };
   }
 
   /**
-   * The photo at its own depth and layout with the faces pasted, encoded with the original's metadata, written
-   * and synced to `args.out` (a temporary name the caller then publishes).
+   * The photo at its own depth and layout, enlarged `upscale` times, with the faces pasted at that scale, encoded
+   * with the original's metadata, written and synced to `args.out` (a temporary name the caller then publishes).
+   * Enlarging goes tile by tile through Real-ESRGAN when it is installed (progress `{ enlarging }` after each
+   * tile, a cancel seen between tiles), else by plain resizing: the reply's `enlargedBy` says which.
    */
   private async export(args: ExportArgs, ctx: Context) {
-    const { photo, source } = await this.load(args.path, args.sha256);
-    const canvas: Raster = { ...photo.pixels, data: photo.pixels.data.slice() };
-    await this.paste(photo, canvas, { x0: 0, y0: 0 }, args.faces, ctx);
+    const loaded = await this.load(args.path, args.sha256);
+    const { photo, source } = loaded;
+    const upscale = args.upscale ?? 1;
+    checkEnlargement(photo.pixels.width, photo.pixels.height, upscale);
+    const { canvas, enlargedBy } = await enlargeForExport(
+      photo.pixels,
+      upscale,
+      upscale > 1 ? await this.openUpsampler() : undefined,
+      {
+        signal: ctx.signal,
+        onProgress: ({ done, total }) => ctx.progress({ enlarging: done / total }),
+      },
+    );
+    const faces = await this.paste(loaded, canvas, { x0: 0, y0: 0 }, args.faces, ctx, upscale);
     const format = args.format === 'original' ? photo.encoding.format : args.format;
     const encoding =
       format === photo.encoding.format
@@ -326,7 +451,7 @@ export class Engine {
     } finally {
       await handle.close();
     }
-    return { format, bytes: bytes.length, width: canvas.width, height: canvas.height };
+    return { format, bytes: bytes.length, width: canvas.width, height: canvas.height, faces, enlargedBy };
   }
 }
 
@@ -349,14 +474,25 @@ interface PhotoRef {
 interface RenderFace {
   readonly landmarks: [number, number][];
   readonly fidelity: number;
+  /** Default 'face': through the parser's mask when a parser is installed. */
+  readonly blend?: 'face' | 'square';
 }
-export type DetectArgs = PhotoRef;
+/** In every reply that pastes faces: how many the network ran for, how many came from memory. */
+export interface FaceCounts {
+  readonly restored: number;
+  readonly recalled: number;
+}
+export interface DetectArgs extends PhotoRef {
+  /** The album's face finder (default YuNet). */
+  readonly detector?: 'yunet' | 'retinaface';
+}
 export interface RegionArgs extends PhotoRef {
   readonly box: [number, number, number, number];
 }
 export interface PreviewArgs extends PhotoRef {
   readonly face: FaceGeometry;
   readonly fidelity: number;
+  readonly blend?: 'face' | 'square';
   readonly out: string;
   readonly beforeOut?: string;
 }
@@ -369,6 +505,8 @@ export interface ExportArgs extends PhotoRef {
   readonly format: 'original' | 'jpeg' | 'png' | 'webp' | 'tiff';
   readonly quality?: number;
   readonly provenance: Omit<Provenance, 'model'> | null;
+  /** How many times the photo is enlarged (default 1: its own size). */
+  readonly upscale?: number;
   /** A new file: the export's temporary name. */
   readonly out: string;
 }

@@ -2,19 +2,19 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import ort from 'onnxruntime-node';
 import fs from 'node:fs';
-import type { CodeFormerConfig } from '../nn/codeformer/config.ts';
+import type { CodeFormerConfig, CodeFormerVariant } from '../nn/codeformer/config.ts';
 import { EngineError } from './errors.ts';
 import { FACE_SIZE } from './align.ts';
 import type { RgbImage } from './image.ts';
 import type { RestoredFace } from './paste.ts';
-import { faceToTensor, tensorToFace, type ModelIdentity, type Restorer } from './restore.ts';
+import { faceToTensor, tensorToFace, type FaceTask, type ModelIdentity, type Restorer } from './restore.ts';
 import { openSession, type ExecutionProvider, type SessionChoice, type SessionOptions } from './sessions.ts';
 
 /** The sidecar beside a converted model (`heirloom convert`): where it came from and how to run it. */
 export interface ConvertedSidecar {
   readonly format: 'heirloom-codeformer';
   readonly version: 1;
-  readonly variant: 'restoration' | 'colorization' | 'inpainting';
+  readonly variant: CodeFormerVariant;
   readonly config: CodeFormerConfig;
   readonly source: { readonly file: string; readonly bytes: number; readonly sha256: string };
   readonly weights: string;
@@ -50,24 +50,49 @@ export function readSidecar(dir: string): ConvertedSidecar {
 }
 
 /**
- * Only the restoration checkpoint runs the way its official script runs it (CODEFORMER.md §1). The others
- * would give wrong pictures without a word: inference_colorization.py runs at w = 0 and keeps the colours it
- * makes, while we run at the user's w and turn the face of a black-and-white photo gray again;
- * inference_inpainting.py runs at w = 1 and blends the output with the input through a mask we do not have.
+ * What each of CodeFormer's tasks runs, as its official script runs it (CODEFORMER.md §1): the checkpoint it
+ * needs, and the fidelity w the script fixes. Restoration takes the user's w; inference_colorization.py runs at
+ * w = 0 (its CFT blocks were never trained, says its comment) and inference_inpainting.py at w = 1. AdaIN (on
+ * for restoration and colorization, off for inpainting) is baked into each checkpoint's graphs (config.ts).
  */
-export const RUNNABLE_VARIANTS: readonly ConvertedSidecar['variant'][] = ['restoration'];
+export const FACE_TASKS = {
+  restore: { variant: 'restoration', file: 'codeformer.pth', modelId: 'codeformer', fidelity: undefined },
+  colorize: {
+    variant: 'colorization',
+    file: 'codeformer_colorization.pth',
+    modelId: 'codeformer-colorization',
+    fidelity: 0,
+  },
+  inpaint: {
+    variant: 'inpainting',
+    file: 'codeformer_inpainting.pth',
+    modelId: 'codeformer-inpainting',
+    fidelity: 1,
+  },
+} as const satisfies Record<
+  FaceTask,
+  { variant: CodeFormerVariant; file: string; modelId: string; fidelity: number | undefined }
+>;
 
-/** Why a variant Heirloom converts cannot be restored with yet, in one line. */
-export function unsupportedVariant(variant: ConvertedSidecar['variant']): string {
-  return `it is CodeFormer's ${variant} model, which Heirloom cannot run yet — use codeformer.pth (restoration)`;
+/** The task a checkpoint variant is for. */
+export function taskOf(variant: CodeFormerVariant): FaceTask {
+  return (Object.keys(FACE_TASKS) as FaceTask[]).find((task) => FACE_TASKS[task].variant === variant)!;
 }
 
-function refuseUnsupportedVariant(dir: string, sidecar: ConvertedSidecar): void {
-  if (RUNNABLE_VARIANTS.includes(sidecar.variant)) return;
-  throw new EngineError(
-    'bad-model',
-    `${dir} (${sidecar.source.file}): ${unsupportedVariant(sidecar.variant)}`,
-  );
+/** Every variant Heirloom converts also runs, each for its own task (FACE_TASKS). */
+export const RUNNABLE_VARIANTS: readonly CodeFormerVariant[] = ['restoration', 'colorization', 'inpainting'];
+
+/**
+ * Why a checkpoint of `variant` is not the one wanted, in one line: what it is, and, when known, the file the
+ * wanted variants come in.
+ */
+export function unsupportedVariant(
+  variant: CodeFormerVariant,
+  wanted?: readonly CodeFormerVariant[],
+): string {
+  const files = (wanted ?? []).map((v) => FACE_TASKS[taskOf(v)].file);
+  const needed = files.length > 0 ? ` — this needs ${files.join(' or ')}` : '';
+  return `it is CodeFormer's ${variant} model (${FACE_TASKS[taskOf(variant)].file})${needed}`;
 }
 
 /** Part A's results for one face: everything part B needs, so a new w re-runs part B only. */
@@ -85,6 +110,8 @@ export interface CodeFormerOptions extends SessionOptions {
  * CodeFormer from a converted model folder (`heirloom convert`): part A (encoder, transformer, code lookup,
  * AdaIN) runs once per face and its results are cached; part B (generator + CFT, the only part that depends
  * on w) runs per w, and w = 0 takes the graph without CFT, as the official code skips the CFT there (§3.4).
+ * The colorization and inpainting checkpoints run at the w their official scripts fix (FACE_TASKS), whatever
+ * w they are given: their CFT blocks are meant for that w only.
  */
 export class CodeFormerRestorer implements Restorer {
   /** Runs of each graph since opening: what a new w really cost (part B only when part A was cached). */
@@ -102,11 +129,24 @@ export class CodeFormerRestorer implements Restorer {
     readonly provider: ExecutionProvider,
     readonly fallbackReason: string | undefined,
     readonly model: ModelIdentity,
+    /** Which released checkpoint it was converted from, and so which task it is for. */
+    readonly variant: CodeFormerVariant,
+    /** The checkpoint's file name, as it was converted. */
+    readonly source: string,
   ) {}
+
+  /** The task this model is for (restore, colorize or inpaint). */
+  get task(): FaceTask {
+    return taskOf(this.variant);
+  }
+
+  /** The w every face is restored at, or undefined where it is the caller's (restoration). */
+  get fixedFidelity(): number | undefined {
+    return FACE_TASKS[this.task].fidelity;
+  }
 
   static async open(dir: string, options: CodeFormerOptions = {}): Promise<CodeFormerRestorer> {
     const sidecar = readSidecar(dir);
-    refuseUnsupportedVariant(dir, sidecar);
     const a = await openSession(path.join(dir, sidecar.graphs.partA), options);
     let b: SessionChoice;
     try {
@@ -125,11 +165,14 @@ export class CodeFormerRestorer implements Restorer {
       a.provider,
       a.fallbackReason,
       { name: `CodeFormer (${sidecar.source.file})`, sha256: sidecar.source.sha256 },
+      sidecar.variant,
+      sidecar.source.file,
     );
   }
 
   /** Restores an aligned face; the same face at a new w costs part B only. */
-  async restore(face: RgbImage, fidelity: number): Promise<RestoredFace> {
+  async restore(face: RgbImage, requested: number): Promise<RestoredFace> {
+    const fidelity = this.fixedFidelity ?? requested;
     let session: ort.InferenceSession;
     const feeds: Record<string, ort.Tensor> = {};
     if (fidelity > 0) {

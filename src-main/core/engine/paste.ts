@@ -150,18 +150,29 @@ export class FeatherMask {
 
 /**
  * Pastes one restored face onto `canvas` (the photo, enlarged `upscale` times) under the feathered mask,
- * blending on the running result so later faces win where they overlap (§8.4 step 9). Only the face's
+ * blending on the running result so later faces win where they overlap (§8.4 step 9). With a `faceMask` (the
+ * parsing mask of parse-mask.ts, in template coordinates) the blend takes the smaller of the two (§8.4 step 8):
+ * the face, features and hair come in, the background, neck and clothes of the photo stay. Only the face's
  * bounding box is visited: the cost follows the face, not the photo, and every other pixel stays as it was.
  * Gray canvases take the face's luma; alpha is left alone.
  */
-export function pasteBack(canvas: Raster, face: RestoredFace, toTemplate: Similarity, upscale = 1): void {
+export function pasteBack(
+  canvas: Raster,
+  face: RestoredFace,
+  toTemplate: Similarity,
+  upscale = 1,
+  faceMask?: Float32Array,
+): void {
   const k = upscale;
-  // Output pixel X maps to photo coordinate (X + 0.5)/k − 0.5: pixel centres line up at any integer scale.
+  // Output pixel X maps to photo coordinate X/k − 0.5 when enlarged, as the official helper places faces (its
+  // inverse affine ×k plus 0.5·k, §8.4): a quarter pixel from where pixel centres would put it at ×2, but the
+  // same place as the official pipeline's output. At ×1, X itself.
+  const shift = k > 1 ? -0.5 : 0;
   const toFace: Similarity = {
     a: toTemplate.a / k,
     b: toTemplate.b / k,
-    tx: toTemplate.tx + (toTemplate.a - toTemplate.b) * (0.5 / k - 0.5),
-    ty: toTemplate.ty + (toTemplate.b + toTemplate.a) * (0.5 / k - 0.5),
+    tx: toTemplate.tx + (toTemplate.a - toTemplate.b) * shift,
+    ty: toTemplate.ty + (toTemplate.b + toTemplate.a) * shift,
   };
   const mask = new FeatherMask(toFace, upscale);
   const fromFace = invertSimilarity(toFace);
@@ -183,7 +194,8 @@ export function pasteBack(canvas: Raster, face: RestoredFace, toTemplate: Simila
     for (let x = x0; x <= x1; x++) {
       const u = toFace.a * x - toFace.b * y + toFace.tx;
       const v = toFace.b * x + toFace.a * y + toFace.ty;
-      const m = mask.at(u, v);
+      const square = mask.at(u, v);
+      const m = faceMask && square > 0 ? Math.min(square, parseMaskAt(faceMask, u, v)) : square;
       if (m === 0) continue;
       // The mask can reach a little past the outermost face pixels when the face is enlarged: those read
       // the edge pixels.
@@ -236,4 +248,24 @@ function blendPixel(canvas: Raster, o: number, rgb: readonly number[], mask: num
 function blend(under: number, over: number, mask: number, maxValue: number): number {
   const value = Math.round(under + (over - under) * mask);
   return value < 0 ? 0 : value > maxValue ? maxValue : value;
+}
+
+/**
+ * The parsing mask at template coordinates (u, v), pixel centres at integers: bilinear, as the official
+ * `cv2.warpAffine(parse_mask, inverse_affine, …, flags=3)` samples it onto the photo (INTER_AREA acts as
+ * bilinear in a warp, §8.4 step 7). Outside the face it is 0, like warpAffine's constant border; the cleared
+ * frame makes the edge handling moot. OpenCV also rounds (u, v) to 1/32 px, which moves a mask this smooth
+ * by under 1e-3. Step 8 then takes the minimum of this and the soft square mask.
+ */
+export function parseMaskAt(mask: Float32Array, u: number, v: number): number {
+  const last = FACE_SIZE - 1;
+  if (!(u >= 0 && v >= 0 && u <= last && v <= last)) return 0;
+  const iu = Math.min(Math.floor(u), last - 1);
+  const iv = Math.min(Math.floor(v), last - 1);
+  const fu = u - iu;
+  const fv = v - iv;
+  const i = iv * FACE_SIZE + iu;
+  const top = mask[i]! + (mask[i + 1]! - mask[i]!) * fu;
+  const bottom = mask[i + FACE_SIZE]! + (mask[i + FACE_SIZE + 1]! - mask[i + FACE_SIZE]!) * fu;
+  return top + (bottom - top) * fv;
 }

@@ -1,9 +1,19 @@
 import { FACE_SIZE, alignToTemplate, warpToTemplate, type Similarity } from './align.ts';
-import type { DetectedFace, FaceDetector } from './detect.ts';
-import { decodePhoto, toRgb8, type Photo, type Raster } from './image.ts';
-import { pasteBack, replaceFace } from './paste.ts';
+import type { DetectedFace } from './detect.ts';
+import { decodePhoto, toRgb8, type Photo, type Raster, type RgbImage } from './image.ts';
+import { pasteBack, replaceFace, type RestoredFace } from './paste.ts';
 import { resizeRaster } from './resize.ts';
-import { matchGrayTone, type Restorer } from './restore.ts';
+import {
+  blendThroughDamage,
+  damageFromRaster,
+  isUndamaged,
+  matchGrayTone,
+  paintDamageWhite,
+  whitePixels,
+  type DamageMask,
+  type FaceTask,
+  type Restorer,
+} from './restore.ts';
 
 /** Milliseconds spent in each step of one photo, for `--json` and the benchmarks. */
 export interface StepTimes {
@@ -11,15 +21,56 @@ export interface StepTimes {
   detect: number;
   align: number;
   restore: number;
+  /** The face parser's share of pasting. */
+  parse: number;
   paste: number;
+  /** Enlarging the background with the upsampler, when one ran. */
+  background?: number;
 }
 
 export interface RestoreOptions {
-  /** CodeFormer's fidelity weight w (paper default 0.5). */
+  /** CodeFormer's fidelity w (paper default 0.5). */
   readonly fidelity: number;
   /** Integer enlargement of the whole photo. */
   readonly upscale: number;
   readonly detectThreshold?: number;
+  /** The faces' five points, given instead of detected (in the photo's pixels, before `upscale`). */
+  readonly landmarks?: readonly Landmarks5[];
+  /** How every face is blended in (default 'face': through the parser's mask when there is a parser). */
+  readonly blend?: 'face' | 'square';
+  readonly parser?: FaceMasker;
+  /** Enlarges the background when `upscale` > 1 (Real-ESRGAN, upscale.ts); without it, bilinear with a note. */
+  readonly background?: BackgroundUpsampler;
+  /** What is done to each face (default 'restore'); the restorer must be the task's model. */
+  readonly task?: FaceTask;
+  /** inpaint: the damage, painted white on black at the photo's size (default: its pure-white pixels). */
+  readonly damage?: Raster;
+}
+
+/** What enlarges a whole photo: Real-ESRGAN ×2 (upscale.ts Upsampler), or a test's stand-in. */
+export interface BackgroundUpsampler {
+  upscale(raster: Raster, options: { outscale: number }): Promise<Raster>;
+}
+
+type Landmarks5 = readonly (readonly [number, number])[];
+
+/** A face detector: YuNet (detect.ts) or RetinaFace (retinaface.ts). */
+export interface FaceFinder {
+  detect(image: RgbImage, options?: { threshold?: number }): Promise<DetectedFace[]>;
+}
+
+/** Faces given by their points: the box around the points, score 1. */
+function givenFaces(landmarks: readonly Landmarks5[]): DetectedFace[] {
+  return landmarks.map((points) => {
+    const xs = points.map((p) => p[0]);
+    const ys = points.map((p) => p[1]);
+    const [x0, y0] = [Math.min(...xs), Math.min(...ys)];
+    return {
+      box: [x0, y0, Math.max(...xs) - x0, Math.max(...ys) - y0],
+      score: 1,
+      landmarks: points.map(([x, y]) => [x, y] as [number, number]),
+    };
+  });
 }
 
 export interface RestoredPhoto {
@@ -29,10 +80,14 @@ export interface RestoredPhoto {
   /** The whole photo, enlarged `upscale` times. */
   readonly output: Raster;
   readonly ms: StepTimes;
+  /** What the user should know about this result, one line each. */
+  readonly warnings: string[];
 }
 
 export interface RestoredAlignedFace {
   readonly photo: Photo;
+  /** No faces are looked for in an aligned face (and a whole photo's result is never taken for one). */
+  readonly faces?: never;
   /** The 512×512 face. */
   readonly output: Raster;
   readonly ms: Pick<StepTimes, 'decode' | 'restore'>;
@@ -51,41 +106,129 @@ export function enlargeRaster(raster: Raster, upscale: number): Raster {
   return resizeRaster(raster, raster.width * upscale, raster.height * upscale);
 }
 
-/** Whole photo: detect → align → restore → paste back, every face at the same fidelity. */
+/**
+ * Whole photo: detect (or take the given points) → align → restore → paste back, every face at the same
+ * fidelity. `detector` may be undefined only when the landmarks are given.
+ */
 export async function restorePhoto(
   bytes: Uint8Array,
-  detector: FaceDetector,
+  detector: FaceFinder | undefined,
   restorer: Restorer,
   options: RestoreOptions,
 ): Promise<RestoredPhoto> {
   let t = performance.now();
   const photo = await decodePhoto(bytes, { upscale: options.upscale });
-  const ms: StepTimes = { decode: since(t), detect: 0, align: 0, restore: 0, paste: 0 };
+  const ms: StepTimes = { decode: since(t), detect: 0, align: 0, restore: 0, parse: 0, paste: 0 };
 
   t = performance.now();
-  const faces = await detector.detect(photo.rgb, { threshold: options.detectThreshold });
+  let faces: DetectedFace[];
+  if (options.landmarks) faces = givenFaces(options.landmarks);
+  else if (detector) faces = await detector.detect(photo.rgb, { threshold: options.detectThreshold });
+  else throw new Error('restorePhoto needs a detector or the landmarks');
   ms.detect = since(t);
 
   t = performance.now();
-  const output = enlargeRaster(photo.pixels, options.upscale);
-  ms.paste += since(t);
+  const warnings: string[] = [];
+  let output: Raster;
+  // The background is enlarged from the original, then the faces pasted onto it (§8.4 "Background").
+  if (options.upscale > 1 && options.background) {
+    output = await options.background.upscale(photo.pixels, { outscale: options.upscale });
+    ms.background = since(t);
+  } else {
+    if (options.upscale > 1) {
+      warnings.push(
+        'the background was enlarged by plain resizing (bilinear): install Real-ESRGAN ×2 for a sharper one',
+      );
+    }
+    output = enlargeRaster(photo.pixels, options.upscale);
+    ms.paste += since(t);
+  }
+  const task = options.task ?? 'restore';
+  // A colorized face needs colour channels to land in (a gray canvas would take its luma).
+  if (task === 'colorize') output = inColour(output);
+  // Inpainting: the faces are pasted whole onto a copy, which comes back through the damage mask only.
+  const damage = task === 'inpaint' ? damageOf(photo, photo.rgb, options.damage, warnings) : undefined;
+  const onto = damage ? { ...output, data: output.data.slice() } : output;
   const faceMs = await restoreFacesOnto(
-    photo,
-    output,
-    faces.map((f) => ({ landmarks: f.landmarks, fidelity: options.fidelity })),
+    damage ? { ...photo, rgb: paintDamageWhite(photo.rgb, damage) } : photo,
+    onto,
+    faces.map((f) => ({
+      landmarks: f.landmarks,
+      fidelity: options.fidelity,
+      blend: damage ? 'square' : options.blend,
+    })),
     restorer,
-    { upscale: options.upscale },
+    {
+      upscale: options.upscale,
+      keepColour: task !== 'restore',
+      ...(options.parser && !damage ? { parser: options.parser } : {}),
+    },
   );
+  if (damage) {
+    t = performance.now();
+    blendThroughDamage(output, onto, damage, options.upscale);
+    ms.paste += since(t);
+  }
   ms.align += faceMs.align;
   ms.restore += faceMs.restore;
+  ms.parse += faceMs.parse;
   ms.paste += faceMs.paste;
-  return { photo, faces, output, ms };
+  return { photo, faces, output, ms, warnings };
 }
 
-/** A face to restore: where its five points are in the photo, and its own fidelity w. */
+/** The colour version of a raster: gray copied to R, G and B (alpha kept); a colour raster as it is. */
+function inColour(raster: Raster): Raster {
+  if (raster.channels >= 3) return raster;
+  const alpha = raster.channels === 2;
+  const channels = alpha ? 4 : 3;
+  const n = raster.width * raster.height;
+  const data = raster.depth === 16 ? new Uint16Array(n * channels) : new Uint8Array(n * channels);
+  for (let i = 0; i < n; i++) {
+    const v = raster.data[i * raster.channels]!;
+    data[i * channels] = data[i * channels + 1] = data[i * channels + 2] = v;
+    if (alpha) data[i * channels + 3] = raster.data[i * 2 + 1]!;
+  }
+  return { ...raster, channels, data };
+}
+
+/**
+ * The damage to inpaint: the painted mask, which must be the photo's size, else the photo's pure-white pixels
+ * (inference_inpainting.py). An empty one is said, as it leaves the photo as it was.
+ */
+function damageOf(photo: Photo, rgb: RgbImage, painted: Raster | undefined, warnings: string[]): DamageMask {
+  const { width, height } = photo.pixels;
+  if (painted && (painted.width !== width || painted.height !== height)) {
+    throw new Error(
+      `the damage mask is ${painted.width}×${painted.height} but the photo is ${width}×${height}: paint it at the photo's size`,
+    );
+  }
+  // `rgb` is the photo, or the aligned face resized to 512×512; the mask goes with it.
+  const resized =
+    painted && (rgb.width !== width || rgb.height !== height)
+      ? resizeRaster(painted, rgb.width, rgb.height)
+      : painted;
+  const damage = resized ? damageFromRaster(resized) : whitePixels(rgb);
+  if (isUndamaged(damage)) {
+    warnings.push(
+      painted
+        ? 'the damage mask is black everywhere: nothing was inpainted'
+        : 'no damage marked (no pure-white pixels, and no mask given): nothing was inpainted',
+    );
+  }
+  return damage;
+}
+
+/** A face to restore: where its five points are in the photo, its own fidelity w, and how it is blended in. */
 export interface FaceToRestore {
   readonly landmarks: readonly (readonly [number, number])[];
   readonly fidelity: number;
+  /** 'face' (default): through the parser's mask when there is a parser; 'square': the feathered square. */
+  readonly blend?: 'face' | 'square';
+}
+
+/** What makes the parsing mask of a restored face (parse-mask.ts FaceParser). */
+export interface FaceMasker {
+  mask(face: RestoredFace): Promise<Float32Array>;
 }
 
 export interface PasteOptions {
@@ -95,6 +238,52 @@ export interface PasteOptions {
   readonly origin?: { readonly x0: number; readonly y0: number };
   /** Runs before each face (the engine process's cancel checkpoint). */
   readonly beforeEach?: () => Promise<void>;
+  /** Faces restored before (the engine's RestoredFaces): one found there is pasted without a restore. */
+  readonly memory?: FaceMemory;
+  /** The face parser: faces blended 'face' are pasted through its mask (§8.4 steps 7–8). */
+  readonly parser?: FaceMasker;
+  /**
+   * Paste the faces in their own colours on a black-and-white photo too, instead of turning them gray and
+   * matching the photo's tone (§8.4 "Gray inputs"): what colorization is for.
+   */
+  readonly keepColour?: boolean;
+}
+
+/**
+ * Parsing masks of the restored faces, per parser: a face recalled from memory is the same array, so its mask
+ * is made once; both go when the face leaves memory. A gray photo's face is parsed after its tone match (what
+ * the official helper parses), so the two kinds are kept apart.
+ */
+const masks = new WeakMap<FaceMasker, WeakMap<RestoredFace, Map<boolean, Float32Array>>>();
+
+async function maskOf(
+  parser: FaceMasker,
+  restored: RestoredFace,
+  pasted: RestoredFace,
+  gray: boolean,
+): Promise<Float32Array> {
+  let byFace = masks.get(parser);
+  if (!byFace) masks.set(parser, (byFace = new WeakMap()));
+  let byTone = byFace.get(restored);
+  if (!byTone) byFace.set(restored, (byTone = new Map()));
+  let mask = byTone.get(gray);
+  if (!mask) byTone.set(gray, (mask = await parser.mask(pasted)));
+  return mask;
+}
+
+/** Restored faces of one photo by one restorer, kept by whoever calls restoreFacesOnto. */
+export interface FaceMemory {
+  /** The face as restored before at its w, or undefined. */
+  recall(face: FaceToRestore): RestoredFace | undefined;
+  remember(face: FaceToRestore, restored: RestoredFace): void;
+}
+
+/** What pasting the faces cost: the steps' milliseconds, and how many faces the network ran for. */
+export interface FacesPasted extends Pick<StepTimes, 'align' | 'restore' | 'parse' | 'paste'> {
+  /** Faces the restorer ran for. */
+  restored: number;
+  /** Faces found in `memory`, pasted without a restore. */
+  recalled: number;
 }
 
 /**
@@ -107,19 +296,34 @@ export async function restoreFacesOnto(
   faces: readonly FaceToRestore[],
   restorer: Restorer,
   options: PasteOptions = {},
-): Promise<Pick<StepTimes, 'align' | 'restore' | 'paste'>> {
-  const ms = { align: 0, restore: 0, paste: 0 };
+): Promise<FacesPasted> {
+  const done = { align: 0, restore: 0, parse: 0, paste: 0, restored: 0, recalled: 0 };
   const { x0, y0 } = options.origin ?? { x0: 0, y0: 0 };
   for (const face of faces) {
     await options.beforeEach?.();
     let t = performance.now();
     const toTemplate: Similarity = alignToTemplate(face.landmarks);
     const crop = warpToTemplate(photo.rgb, toTemplate);
-    ms.align += since(t);
+    done.align += since(t);
 
     t = performance.now();
-    const restored = await restorer.restore(crop, face.fidelity);
-    ms.restore += since(t);
+    let restored = options.memory?.recall(face);
+    if (restored) done.recalled++;
+    else {
+      restored = await restorer.restore(crop, face.fidelity);
+      options.memory?.remember(face, restored);
+      done.restored++;
+    }
+    done.restore += since(t);
+
+    t = performance.now();
+    const grayTone = photo.gray && !options.keepColour;
+    const pasted = grayTone ? matchGrayTone(restored, crop) : restored;
+    const faceMask =
+      face.blend !== 'square' && options.parser
+        ? await maskOf(options.parser, restored, pasted, grayTone)
+        : undefined;
+    done.parse += since(t);
 
     t = performance.now();
     // The same transform measured from the canvas's corner.
@@ -128,21 +332,31 @@ export async function restoreFacesOnto(
       tx: toTemplate.tx + toTemplate.a * x0 - toTemplate.b * y0,
       ty: toTemplate.ty + toTemplate.b * x0 + toTemplate.a * y0,
     };
-    pasteBack(canvas, photo.gray ? matchGrayTone(restored, crop) : restored, onCanvas, options.upscale ?? 1);
-    ms.paste += since(t);
+    pasteBack(canvas, pasted, onCanvas, options.upscale ?? 1, faceMask);
+    done.paste += since(t);
   }
-  return ms;
+  return done;
+}
+
+/** What is done to an aligned face besides restoring it. */
+export interface AlignedOptions {
+  /** Default 'restore'; the restorer must be the task's model. */
+  readonly task?: FaceTask;
+  /** inpaint: the damage, painted white on black at the face's size (default: its pure-white pixels). */
+  readonly damage?: Raster;
 }
 
 /**
  * An already aligned face (`--aligned`): resized to 512×512 if needed (bilinear, as the official script, with a
  * warning when that stretches it), restored, no detection and no paste-back. The output is the 512×512 face in
- * the input's depth and layout (gray faces gray-toned, alpha kept).
+ * the input's depth and layout (gray faces gray-toned, alpha kept), except that a colorized face is in colour,
+ * and an inpainted one keeps every pixel outside the damage (inference_inpainting.py's blend).
  */
 export async function restoreAlignedFace(
   bytes: Uint8Array,
   restorer: Restorer,
   fidelity: number,
+  options: AlignedOptions = {},
 ): Promise<RestoredAlignedFace> {
   let t = performance.now();
   const photo = await decodePhoto(bytes);
@@ -152,15 +366,22 @@ export async function restoreAlignedFace(
       ? []
       : [`the face is ${width}×${height}, not square: it was stretched to ${FACE_SIZE}×${FACE_SIZE}`];
   const square = width === FACE_SIZE && height === FACE_SIZE;
-  const output = square
+  const face = square
     ? { ...photo.pixels, data: photo.pixels.data.slice() }
     : resizeRaster(photo.pixels, FACE_SIZE, FACE_SIZE);
-  const crop = square ? photo.rgb : toRgb8(output);
+  const crop = square ? photo.rgb : toRgb8(face);
+  const task = options.task ?? 'restore';
+  const output = task === 'colorize' ? inColour(face) : face;
+  const damage = task === 'inpaint' ? damageOf(photo, crop, options.damage, warnings) : undefined;
   const decode = since(t);
   t = performance.now();
-  const restored = await restorer.restore(crop, fidelity);
+  const restored = await restorer.restore(damage ? paintDamageWhite(crop, damage) : crop, fidelity);
   const ms = { decode, restore: since(t) };
   // The whole 512 square is the face: pasting it with the identity and no feather replaces every pixel.
-  replaceFace(output, photo.gray ? matchGrayTone(restored, crop) : restored);
+  if (damage) {
+    const whole = { ...output, data: output.data.slice() };
+    replaceFace(whole, restored);
+    blendThroughDamage(output, whole, damage);
+  } else replaceFace(output, photo.gray && task === 'restore' ? matchGrayTone(restored, crop) : restored);
   return { photo, output, ms, warnings };
 }

@@ -94,4 +94,13 @@ export interface EngineConfig {
   readonly restorer: string;
   /** Where an official checkpoint is converted to, once: the data folder. */
   readonly dataDir: string;
+  /** The face parser (ParseNet, converted folder or checkpoint). Not there: every face is pasted as a square. */
+  readonly parser?: string;
+  /** RetinaFace ResNet-50 (converted folder or checkpoint), for albums that choose it. */
+  readonly retinaface?: string;
+  /**
+   * Real-ESRGAN ×2 (converted folder or checkpoint), which enlarges exports asked bigger. Not there: they are
+   * enlarged by plain resizing, and the export's job says so.
+   */
+  readonly background?: string;
 }

@@ -4,7 +4,7 @@ import ort from 'onnxruntime-node';
 import { sha256File } from '../hash.ts';
 import { FACE_SIZE } from './align.ts';
 import { EngineError } from './errors.ts';
-import type { RgbImage } from './image.ts';
+import type { Raster, RgbImage } from './image.ts';
 import type { RestoredFace } from './paste.ts';
 import { openSession, type ExecutionProvider, type SessionOptions } from './sessions.ts';
 
@@ -14,6 +14,13 @@ export interface ModelIdentity {
   /** Of the file the user gave (the official checkpoint, for a converted CodeFormer). */
   readonly sha256: string;
 }
+
+/**
+ * What is done to each face, one released CodeFormer checkpoint each (codeformer.ts FACE_TASKS): restore
+ * (codeformer.pth), colorize a black-and-white face (codeformer_colorization.pth), inpaint a damaged region
+ * (codeformer_inpainting.pth).
+ */
+export type FaceTask = 'restore' | 'colorize' | 'inpaint';
 
 /** Restores one aligned 512×512 face at a fidelity w ∈ [0, 1]. */
 export interface Restorer {
@@ -48,6 +55,88 @@ export function tensorToFace(tensor: Float32Array): RestoredFace {
     }
   }
   return out;
+}
+
+/** Where an image is damaged, for inpainting: 0 (intact) to 1 (damaged) per pixel, row-major. */
+export interface DamageMask {
+  readonly width: number;
+  readonly height: number;
+  readonly data: Float32Array;
+}
+
+/**
+ * inference_inpainting.py's rule: a pixel is damaged where it is pure white, all three channels 255 (it takes
+ * the pixels whose three normalised channels sum to 3, which only 1.0 each reaches). The mask is hard, 0 or 1.
+ */
+export function whitePixels(image: RgbImage): DamageMask {
+  const n = image.width * image.height;
+  const data = new Float32Array(n);
+  const d = image.data;
+  for (let i = 0; i < n; i++)
+    if (d[i * 3] === 255 && d[i * 3 + 1] === 255 && d[i * 3 + 2] === 255) data[i] = 1;
+  return { width: image.width, height: image.height, data };
+}
+
+/**
+ * A painted mask (white = damaged): each pixel's mean colour value over the maximum, times its opacity, so a
+ * black-and-white mask is the hard mask of the official rule and a soft brush edge blends softly.
+ */
+export function damageFromRaster(raster: Raster): DamageMask {
+  const { width, height, channels, data } = raster;
+  const max = raster.depth === 16 ? 65535 : 255;
+  const colours = channels >= 3 ? 3 : 1;
+  const alpha = channels === 2 || channels === 4;
+  const out = new Float32Array(width * height);
+  for (let i = 0; i < out.length; i++) {
+    const o = i * channels;
+    let sum = 0;
+    for (let c = 0; c < colours; c++) sum += data[o + c]!;
+    out[i] = (sum / (colours * max)) * (alpha ? data[o + channels - 1]! / max : 1);
+  }
+  return { width, height, data: out };
+}
+
+/** True when nothing is marked damaged. */
+export function isUndamaged(mask: DamageMask): boolean {
+  return mask.data.every((m) => m === 0);
+}
+
+/**
+ * The image with its damage painted white, as the inpainting model saw damage in training (white brush strokes,
+ * basicsr/data/data_util.py `brush_stroke_mask`): v + m·(255 − v). Pure-white pixels stay as they are.
+ */
+export function paintDamageWhite(image: RgbImage, mask: DamageMask): RgbImage {
+  const data = image.data.slice();
+  for (let i = 0; i < mask.data.length; i++) {
+    const m = mask.data[i]!;
+    if (m === 0) continue;
+    for (let c = 0; c < 3; c++) data[i * 3 + c] = Math.round(data[i * 3 + c]! + m * (255 - data[i * 3 + c]!));
+  }
+  return { ...image, data };
+}
+
+/**
+ * inference_inpainting.py's blend, `(1 − mask)·input + mask·output`, on a raster: `repaired` (the same photo with
+ * the faces pasted in, `upscale` times the mask's size) comes into `canvas` through the mask, each canvas pixel
+ * taking the mask of the photo pixel it enlarges. Where the mask is 0 the canvas keeps its values exactly.
+ */
+export function blendThroughDamage(canvas: Raster, repaired: Raster, mask: DamageMask, upscale = 1): void {
+  const { width, height, channels } = canvas;
+  if (repaired.width !== width || repaired.height !== height || repaired.channels !== channels) {
+    throw new Error('the repaired raster must match the canvas');
+  }
+  for (let y = 0; y < height; y++) {
+    const row = Math.min(mask.height - 1, Math.floor(y / upscale)) * mask.width;
+    for (let x = 0; x < width; x++) {
+      const m = mask.data[row + Math.min(mask.width - 1, Math.floor(x / upscale))]!;
+      if (m === 0) continue;
+      const o = (y * width + x) * channels;
+      for (let c = 0; c < channels; c++) {
+        const under = canvas.data[o + c]!;
+        canvas.data[o + c] = Math.round(under + (repaired.data[o + c]! - under) * m);
+      }
+    }
+  }
 }
 
 /**
