@@ -29,7 +29,22 @@ export interface AlbumDefaults {
   readonly quality: number | null;
   /** Heirloom's provenance (version, model, w of each face, date) written into the export's XMP. */
   readonly provenance: boolean;
+  /**
+   * Which face finder looks for faces in the album's photos: YuNet (fast, the default) or RetinaFace ResNet-50
+   * (the official pipeline's: slower, sometimes finds a face YuNet misses; needs the model installed).
+   */
+  readonly detector: FaceFinderChoice;
+  /** How many times exports are enlarged: 1 keeps the photo's own size. */
+  readonly upscale: Upscale;
 }
+
+export type FaceFinderChoice = 'yunet' | 'retinaface';
+
+/**
+ * An export's enlargement of the whole photo (the official `--upscale`): with Real-ESRGAN ×2 when it is installed
+ * (then resized to 3× or 4×), else by plain resizing; the restored faces are pasted at that size.
+ */
+export type Upscale = 1 | 2 | 3 | 4;
 
 export interface Album {
   readonly id: number;
@@ -72,6 +87,13 @@ export interface Photo {
   readonly enabledFaceCount: number;
   /** When this photo was last exported, or null. */
   readonly exportedAt: string | null;
+  /**
+   * Faces were found by the detector and nobody has looked at them yet: the photo has not been opened in the
+   * editor since its faces were (re)found. Opening it (`photo.review`) clears it.
+   */
+  readonly needsReview: boolean;
+  /** The restored photo for the faces' current settings has been rendered; `thumbUrl` then pictures it. */
+  readonly restored: boolean;
   /** The original, served read-only. */
   readonly url: string;
   /** A small JPEG of the upright photo (at most 512 px on its long side) for grids. */
@@ -79,11 +101,19 @@ export interface Photo {
 }
 
 export type FaceOrigin = 'detected' | 'drawn';
+/**
+ * How a restored face is laid back into the photo: 'face' through the face-parsing mask (skin, features and
+ * hair; the background, neck and clothes of the photo stay), or 'square' as the whole feathered square.
+ */
+export type FaceBlend = 'face' | 'square';
 
 export interface Face {
   readonly id: number;
   readonly photoId: number;
-  /** 1, 2, … in reading order: what "Face 1" means in the UI. */
+  /**
+   * What "Face 1" means in the UI. Numbered in reading order (rows from the top, left to right) when the faces
+   * are found; a number then stays with its face: deleting a face leaves a gap, a drawn face takes the next one.
+   */
   readonly number: number;
   readonly box: Box;
   readonly landmarks: Landmarks;
@@ -94,6 +124,7 @@ export interface Face {
   readonly enabled: boolean;
   /** CodeFormer's fidelity w ∈ [0, 1]. */
   readonly fidelity: number;
+  readonly blend: FaceBlend;
 }
 
 export interface Preview {
@@ -132,6 +163,11 @@ export interface Job {
   readonly finishedAt: string | null;
   /** Why the whole job failed (a photo's failure is on its item). */
   readonly error: string | null;
+  /**
+   * What the user should know about how the job was done, said once, in words: an export enlarged by plain
+   * resizing because the photo enlarger (Real-ESRGAN) is not installed. Null when there is nothing to say.
+   */
+  readonly note: string | null;
   /** Only from `job.get`. */
   readonly items?: JobItem[];
 }
@@ -204,11 +240,40 @@ export interface FolderListing {
   readonly path: string;
   /** The folder above, or null at the top of a root. */
   readonly parent: string | null;
-  readonly folders: { readonly name: string; readonly path: string }[];
+  readonly folders: {
+    readonly name: string;
+    readonly path: string;
+    /** It directly holds an original of the album asked about (see `holdsOriginals` below). */
+    readonly holdsOriginals: boolean;
+  }[];
   /** The photos Heirloom can import, or the model files (.onnx, .pth), as asked. */
   readonly files: { readonly name: string; readonly path: string; readonly bytes: number }[];
   /** Where browsing may go: the user's home and the folders the host was given. */
   readonly roots: { readonly name: string; readonly path: string }[];
+  /**
+   * The folder directly holds an original of the album asked about (`albumId`), so no export of that album may
+   * go there (ARCHITECTURE.md rule 3); false when no album was asked about.
+   */
+  readonly holdsOriginals: boolean;
+}
+
+/** The files an export would write (`export.plan`), before it starts, and what is already at those names. */
+export interface ExportPlan {
+  /** The folder they would go in, absolute. */
+  readonly folder: string;
+  /** One per photo, in the export's order. */
+  readonly files: ExportPlanFile[];
+}
+
+export interface ExportPlanFile {
+  readonly photoId: number;
+  /** The name the photo is written under when it is free ("Keep both" adds -1, -2… to a taken one). */
+  readonly name: string;
+  /**
+   * What is at that name now: nothing; a file an earlier export of Heirloom wrote and nobody changed since
+   * (`existing: 'replace'` overwrites it); or any other file, which is never overwritten.
+   */
+  readonly existing: 'none' | 'export' | 'other';
 }
 
 /** A component shipped in the app, for the About box. */

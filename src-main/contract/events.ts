@@ -10,6 +10,8 @@ export interface Events {
     failed: number;
     current: string | null;
     etaSeconds: number | null;
+    /** How far enlarging the current photo has got (0–1) while an export enlarges it; null otherwise. */
+    enlarging: number | null;
   };
   /** A job changed state (started, finished, failed, cancelled, interrupted). */
   'job.state': { jobId: number; state: JobState; error: string | null };

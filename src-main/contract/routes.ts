@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type {
   Album,
   AppInfo,
+  ExportPlan,
   ExportRecord,
   Face,
   FolderListing,
@@ -12,6 +13,7 @@ import type {
   Photo,
   Preview,
   Settings,
+  Upscale,
 } from './dto.ts';
 
 /**
@@ -36,6 +38,8 @@ const pattern = z
   .max(200)
   .refine((p) => !/[/\\\0]/.test(p), 'must not contain / or \\')
   .refine((p) => /\{name\}|\{album\}/.test(p), 'must contain {name} or {album}');
+/** Export enlargement: 1 (the photo's own size) to 4 times. */
+const upscale = z.literal([1, 2, 3, 4]);
 const box = z
   .tuple([z.number(), z.number(), z.number().positive(), z.number().positive()])
   .refine((b) => b.every(Number.isFinite), 'must be finite numbers');
@@ -48,9 +52,23 @@ const albumDefaults = z
     folder: userPath.nullable(),
     quality: z.number().int().min(1).max(100).nullable(),
     provenance: z.boolean(),
+    detector: z.enum(['yunet', 'retinaface']),
+    upscale,
   })
   .partial()
   .strict();
+
+/** What to export, where and how: the album's own choices fill in what is not given. */
+const exportChoices = z.object({
+  albumId: id.optional(),
+  photoIds: z.array(id).min(1).optional(),
+  folder: userPath.optional(),
+  format: format.optional(),
+  pattern: pattern.optional(),
+  quality: z.number().int().min(1).max(100).optional(),
+  provenance: z.boolean().optional(),
+  upscale: upscale.optional(),
+});
 
 /** One route: its input schema, and its output type (a type only: outputs are ours, not checked at runtime). */
 export interface Route<I extends z.ZodType, O> {
@@ -79,7 +97,21 @@ export const routes = {
    * the browser mode's own file picker; confined to its roots.
    */
   'folder.list': route<FolderListing>()(
-    z.object({ path: userPath.optional(), files: z.enum(['photos', 'models']).optional() }).strict(),
+    z
+      .object({
+        path: userPath.optional(),
+        files: z.enum(['photos', 'models']).optional(),
+        /** Marks the listing and its sub-folders that hold this album's originals (the export's folder picker). */
+        albumId: id.optional(),
+      })
+      .strict(),
+  ),
+  /**
+   * Makes a folder named `name` inside `parent` (the browser mode's "New folder", where exports go), confined to
+   * the roots of folder.list; the new folder's listing. A name no system takes, or one already there, is refused.
+   */
+  'folder.create': route<FolderListing>()(
+    z.object({ parent: userPath, name: z.string().max(1000), albumId: id.optional() }).strict(),
   ),
 
   'album.create': route<Album>()(z.object({ name }).strict()),
@@ -88,6 +120,11 @@ export const routes = {
   'album.rename': route<Album>()(z.object({ albumId: id, name }).strict()),
   /** Sets the album's defaults for new faces and exports. */
   'album.update': route<Album>()(z.object({ albumId: id, defaults: albumDefaults }).strict()),
+  /**
+   * Finds the faces again in every photo of the album that is there as imported (with the album's face finder): faces the
+   * user drew stay; found faces are replaced, at the album's fidelity. Null when there is no photo to look in.
+   */
+  'album.redetect': route<{ jobId: number | null }>()(z.object({ albumId: id }).strict()),
   /** Forgets the album and every decision in it; never touches a file. */
   'album.delete': route<{ deleted: true }>()(z.object({ albumId: id }).strict()),
 
@@ -111,15 +148,25 @@ export const routes = {
   'photo.redetect': route<{ jobId: number }>()(z.object({ photoId: id }).strict()),
   /** Forgets photos (never deletes their files). */
   'photo.remove': route<{ removed: number }>()(z.object({ photoIds: z.array(id).min(1) }).strict()),
+  /** The user has looked at the photo's faces (the editor opened it): it no longer needs review. */
+  'photo.review': route<Photo>()(z.object({ photoId: id }).strict()),
   /** The whole photo with every enabled face restored at its own w. */
   'photo.render': route<{ url: string }>()(z.object({ photoId: id }).strict()),
 
   'face.list': route<Face[]>()(z.object({ photoId: id }).strict()),
   'face.update': route<Face>()(
     z
-      .object({ faceId: id, enabled: z.boolean().optional(), fidelity: fidelity.optional() })
+      .object({
+        faceId: id,
+        enabled: z.boolean().optional(),
+        fidelity: fidelity.optional(),
+        blend: z.enum(['face', 'square']).optional(),
+      })
       .strict()
-      .refine((v) => v.enabled !== undefined || v.fidelity !== undefined, 'give enabled or fidelity'),
+      .refine(
+        (v) => v.enabled !== undefined || v.fidelity !== undefined || v.blend !== undefined,
+        'give enabled, fidelity or blend',
+      ),
   ),
   /** A face the detector missed, in a box the user drew. */
   'face.add': route<Face>()(z.object({ photoId: id, box }).strict()),
@@ -132,17 +179,24 @@ export const routes = {
     z.object({ faceId: id, fidelity: fidelity.optional(), background: z.boolean().optional() }).strict(),
   ),
 
+  /**
+   * What `export.start` with the same choices would write, without writing: each photo's file name, and what is
+   * already there under that name (earlier exports, the user's own files); and the largest enlargement every photo
+   * allows (an enlarged photo may have at most 200 MP: a photo asked for more fails, saying why; a photo whose size
+   * is not known yet, before its faces are found, limits nothing).
+   */
+  'export.plan': route<ExportPlan & { readonly largestUpscale: Upscale }>()(
+    exportChoices
+      .strict()
+      .refine((v) => (v.albumId === undefined) !== (v.photoIds === undefined), 'give albumId or photoIds'),
+  ),
+  /**
+   * Starts an export job. A name already taken gets -1, -2… (`existing: 'keep'`, the default); with
+   * `existing: 'replace'` a file an earlier export wrote there is overwritten instead, never any other file.
+   */
   'export.start': route<Job>()(
-    z
-      .object({
-        albumId: id.optional(),
-        photoIds: z.array(id).min(1).optional(),
-        folder: userPath.optional(),
-        format: format.optional(),
-        pattern: pattern.optional(),
-        quality: z.number().int().min(1).max(100).optional(),
-        provenance: z.boolean().optional(),
-      })
+    exportChoices
+      .extend({ existing: z.enum(['keep', 'replace']).optional() })
       .strict()
       .refine((v) => (v.albumId === undefined) !== (v.photoIds === undefined), 'give albumId or photoIds'),
   ),

@@ -1,13 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { EngineInfo, Face, HardwareInfo, Licence, Photo } from '../contract/dto.ts';
+import type { EngineInfo, Face, HardwareInfo, Licence, Photo, Upscale } from '../contract/dto.ts';
 import { AppError } from '../contract/errors.ts';
 import type { EventMessage, EventName, Events } from '../contract/events.ts';
 import type { ParsedInput, RouteName, RouteOutput } from '../contract/routes.ts';
 import { parseInput } from '../contract/validate.ts';
 import { EngineClient } from './engine-client.ts';
+import { largestUpscale } from './engine/enlarge.ts';
 import type { SpawnEngine } from './engine/protocol.ts';
-import { listFolder } from './folders.ts';
+import { createFolder, listFolder, originalFolders, originalIn } from './folders.ts';
+import { planExport } from './earlier-exports.ts';
 import { checkPhoto, fileFacts, importPaths, UNREAD } from './import.ts';
 import { JobRunner, type ExportParams, type ModelInfo } from './jobs.ts';
 import { collectLicences } from './licences.ts';
@@ -100,9 +102,9 @@ export function createCore(config: CoreConfig, ports: CorePorts): Core {
   };
   // An original is served by photo id (revalidated: it may be edited elsewhere); its thumbnail's id carries the
   // content hash, so a changed file gets a new URL, never a stale image.
-  const photoUrl = (photoId: number, sha256: string) => ({
+  const photoUrl = (photoId: number, sha256: string, restoredRender?: string | null) => ({
     url: ports.mediaUrl(`photo/${photoId}`),
-    thumbUrl: ports.mediaUrl(thumbnailId(photoId, sha256)),
+    thumbUrl: ports.mediaUrl(thumbnailId(photoId, sha256, restoredRender)),
   });
   let modelInfo: Promise<ModelInfo> | undefined;
   const model = (): Promise<ModelInfo> => {
@@ -163,6 +165,41 @@ export function createCore(config: CoreConfig, ports: CorePorts): Core {
     return job.id;
   };
 
+  /** The folders holding an album's originals, for the export's folder picker; none when no album is asked. */
+  const albumOriginals = async (albumId?: number) =>
+    albumId === undefined
+      ? undefined
+      : originalFolders(library.listPhotos(lib, albumId, photoUrl).map((p) => p.path));
+  /** An export's photos and choices (the album's own fill in what is not given), or why it cannot go ahead. */
+  const exportRequest = async (route: 'export.plan' | 'export.start', input: ParsedInput<'export.plan'>) => {
+    const photoIds = input.photoIds ?? library.listPhotos(lib, input.albumId!, photoUrl).map((p) => p.id);
+    if (photoIds.length === 0) throw new AppError('INVALID_INPUT', `${route}: the album has no photos`);
+    const photos = photoIds.map(photo);
+    const albumId = input.albumId ?? photos[0]!.albumId;
+    const album = library.getAlbum(lib, albumId);
+    const folder = input.folder ?? album.defaults.folder;
+    if (!folder) throw new AppError('INVALID_INPUT', `${route}: folder: choose where the exports go`);
+    const resolved = path.resolve(folder);
+    // Originals are sacred (rule 3): nothing is ever written into a folder any photo of the album comes from.
+    const source = await originalIn(resolved, (await albumOriginals(albumId))!);
+    if (source !== undefined) {
+      throw new AppError(
+        'INVALID_INPUT',
+        `${route}: folder: ${resolved} holds originals (${source}); choose another folder`,
+      );
+    }
+    const params: ExportParams = {
+      folder: resolved,
+      format: input.format ?? album.defaults.format,
+      pattern: input.pattern ?? album.defaults.pattern ?? DEFAULT_PATTERN,
+      quality: input.quality ?? album.defaults.quality,
+      provenance: input.provenance ?? album.defaults.provenance,
+      album: album.name,
+      upscale: input.upscale ?? album.defaults.upscale,
+    };
+    return { albumId, photos, params };
+  };
+
   const handlers: Handlers = {
     'app.info': () => ({
       version: config.version,
@@ -193,7 +230,10 @@ export function createCore(config: CoreConfig, ports: CorePorts): Core {
       }
       return { paths: await ports.pickPaths(kind) };
     },
-    'folder.list': ({ path: folder, files }) => listFolder(config.browseRoots ?? [], folder, files),
+    'folder.list': async ({ path: folder, files, albumId }) =>
+      listFolder(config.browseRoots ?? [], folder, files, await albumOriginals(albumId)),
+    'folder.create': async ({ parent, name, albumId }) =>
+      createFolder(config.browseRoots ?? [], parent, name, await albumOriginals(albumId)),
 
     'album.create': ({ name }) => library.createAlbum(lib, name),
     'album.list': () => library.listAlbums(lib),
@@ -217,6 +257,17 @@ export function createCore(config: CoreConfig, ports: CorePorts): Core {
         jobId: detectJob(albumId, result.added),
       };
     },
+    'album.redetect': ({ albumId }) => {
+      // A photo edited elsewhere is found again one by one (photo.redetect takes its new content).
+      const there = library.listPhotos(lib, albumId, photoUrl, 'ok');
+      for (const p of there) library.setPhotoDetection(lib, p.id, { state: 'pending' });
+      return {
+        jobId: detectJob(
+          albumId,
+          there.map((p) => p.id),
+        ),
+      };
+    },
     'photo.list': ({ albumId, state }) => {
       library.getAlbum(lib, albumId);
       return library.listPhotos(lib, albumId, photoUrl, state);
@@ -238,14 +289,21 @@ export function createCore(config: CoreConfig, ports: CorePorts): Core {
       return { jobId: detectJob(p.albumId, [photoId])! };
     },
     'photo.remove': ({ photoIds }) => ({ removed: library.removePhotos(lib, photoIds) }),
+    'photo.review': ({ photoId }) => {
+      library.markReviewed(lib, photoId);
+      return photo(photoId);
+    },
     'photo.render': async ({ photoId }) => {
       const p = usable(photo(photoId));
+      const revision = library.facesRevision(lib, photoId);
       const id = await noting(p, previews.photo(p, library.listFaces(lib, photoId), await model()));
+      library.setRestored(lib, photoId, revision, id.slice('render/'.length));
       return { url: ports.mediaUrl(id) };
     },
 
     'face.list': ({ photoId }) => library.listFaces(lib, photoId),
-    'face.update': ({ faceId, enabled, fidelity }) => library.updateFace(lib, faceId, { enabled, fidelity }),
+    'face.update': ({ faceId, enabled, fidelity, blend }) =>
+      library.updateFace(lib, faceId, { enabled, fidelity, blend }),
     'face.add': async ({ photoId, box }) => {
       const p = usable(photo(photoId));
       const found = await noting(
@@ -275,32 +333,24 @@ export function createCore(config: CoreConfig, ports: CorePorts): Core {
       };
     },
 
-    'export.start': (input) => {
-      const photoIds = input.photoIds ?? library.listPhotos(lib, input.albumId!, photoUrl).map((p) => p.id);
-      if (photoIds.length === 0) throw new AppError('INVALID_INPUT', 'export.start: the album has no photos');
-      const photos = photoIds.map(photo);
-      const albumId = input.albumId ?? photos[0]!.albumId;
-      const album = library.getAlbum(lib, albumId);
-      const folder = input.folder ?? album.defaults.folder;
-      if (!folder) throw new AppError('INVALID_INPUT', 'export.start: folder: choose where the exports go');
-      const resolved = path.resolve(folder);
-      // Originals are sacred (rule 3): nothing is ever written into a folder the photos come from.
-      const source = photos.find((p) => path.dirname(p.path) === resolved);
-      if (source) {
-        throw new AppError(
-          'INVALID_INPUT',
-          `export.start: folder: ${resolved} holds originals (${path.basename(source.path)}); choose another folder`,
-        );
-      }
-      const params: ExportParams = {
-        folder: resolved,
-        format: input.format ?? album.defaults.format,
-        pattern: input.pattern ?? album.defaults.pattern ?? DEFAULT_PATTERN,
-        quality: input.quality ?? album.defaults.quality,
-        provenance: input.provenance ?? album.defaults.provenance,
-        album: album.name,
+    'export.plan': async (input) => {
+      const { photos, params } = await exportRequest('export.plan', input);
+      // A photo not measured yet (0 × 0 until its faces are found) limits nothing.
+      const largest = Math.min(...photos.map((p) => largestUpscale(p.width, p.height)));
+      return {
+        ...(await planExport(lib, photos, params.folder, params)),
+        largestUpscale: largest as Upscale,
       };
-      const job = library.createJob(lib, { kind: 'export', albumId, photoIds, params });
+    },
+    'export.start': async (input) => {
+      const { albumId, photos, params } = await exportRequest('export.start', input);
+      const photoIds = photos.map((p) => p.id);
+      const job = library.createJob(lib, {
+        kind: 'export',
+        albumId,
+        photoIds,
+        params: { ...params, existing: input.existing ?? 'keep' },
+      });
       return jobs.start(job.id);
     },
     'export.history': (filter) => library.listExports(lib, filter),
@@ -382,6 +432,10 @@ export function createCore(config: CoreConfig, ports: CorePorts): Core {
         } catch {
           return undefined; // removed: no such media
         }
+        // A restored photo's thumbnail, while its render is in the cache; the original's once it was pruned.
+        const restored =
+          thumb.render && (await thumbnails.rendered(thumb.render, previews.file('render', thumb.render)));
+        if (restored) return { path: restored, contentType: 'image/jpeg', immutable: true };
         // An id without a content hash was made before the photo was read: it shows whatever it holds now.
         const file = await thumbnails.get(p, thumb.sha256 || p.sha256);
         return { path: file, contentType: 'image/jpeg', immutable: thumb.sha256 !== UNREAD };

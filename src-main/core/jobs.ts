@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { Box, Job, JobState, Landmarks } from '../contract/dto.ts';
+import type { Box, Job, JobState, Landmarks, Upscale } from '../contract/dto.ts';
 import { AppError } from '../contract/errors.ts';
 import type { EventName, Events } from '../contract/events.ts';
 import type { EngineClient } from './engine-client.ts';
@@ -8,6 +8,7 @@ import { whyPhotoFailed } from './failures.ts';
 import { makeFolder } from './files.ts';
 import {
   addExport,
+  getAlbum,
   getPhoto,
   jobParams,
   jobSummary,
@@ -17,6 +18,7 @@ import {
   markItemWriting,
   pendingItems,
   replaceDetectedFaces,
+  setJobNote,
   setJobState,
   setPhotoDetection,
   setPhotoState,
@@ -24,7 +26,8 @@ import {
   type PendingItem,
   type PhotoUrl,
 } from './library/index.ts';
-import { EXTENSION, originalFormat, outputStem, photoStem, type WrittenFormat } from './naming.ts';
+import { exportName, type WrittenFormat } from './naming.ts';
+import { isEarlierExport } from './earlier-exports.ts';
 import { identify, UNREAD } from './import.ts';
 import { publish, recover, temporaryName } from './publish.ts';
 
@@ -36,6 +39,10 @@ export interface ExportParams {
   readonly quality: number | null;
   readonly provenance: boolean;
   readonly album: string;
+  /** A taken name: keep the file there and add -1 (the default), or replace it when an earlier export wrote it. */
+  readonly existing?: 'keep' | 'replace';
+  /** How many times each photo is enlarged; 1 (the photo's own size) when not given. */
+  readonly upscale?: Upscale;
 }
 
 interface Exporting extends ExportParams {
@@ -63,6 +70,19 @@ interface EngineFace {
 }
 
 const round2 = (v: number): number => Math.round(v * 100) / 100;
+
+/** Said once on an export job that enlarged a photo by plain resizing (Job.note). */
+export const RESIZED_NOTE =
+  'Enlarged by plain resizing: the photo enlarger (Real-ESRGAN) is not installed. Install it on the Models screen for sharper detail.';
+
+/** What the engine's export replies, as far as the job needs it (engine-process/ops.ts). */
+interface Exported {
+  readonly enlargedBy: 'none' | 'real-esrgan' | 'resizing';
+}
+/** The engine's export progress, after each tile it enlarges: how far enlarging has got, 0–1. */
+interface ExportProgress {
+  readonly enlarging: number;
+}
 
 /** Why a job stopped before its end: the user cancelled it, or the app is closing (it resumes later). */
 type StopReason = 'cancelled' | 'closing';
@@ -151,7 +171,8 @@ export class JobRunner {
     const items = pendingItems(lib, job.id);
     const started = performance.now();
     let finishedHere = 0;
-    const progress = (next: PendingItem | undefined): void => {
+    /** `enlarging`: how far enlarging `next` has got (0–1), while an export enlarges it. */
+    const progress = (next: PendingItem | undefined, enlarging: number | null = null): void => {
       const now = jobSummary(lib, job.id);
       const left = now.total - now.done - now.failed;
       const perItem = finishedHere > 0 ? (performance.now() - started) / finishedHere / 1000 : null;
@@ -162,6 +183,7 @@ export class JobRunner {
         failed: now.failed,
         current: next ? path.basename(next.path) : null,
         etaSeconds: perItem === null ? null : Math.round(perItem * left),
+        enlarging,
       });
     };
     const finish = (state: JobState, error: string | null): void => {
@@ -175,7 +197,7 @@ export class JobRunner {
       for (const [i, item] of items.entries()) {
         if (signal.aborted) break;
         try {
-          if (exporting) await this.exportOne(job.id, item, exporting, signal);
+          if (exporting) await this.exportOne(job.id, item, exporting, signal, (f) => progress(item, f));
           else await this.detectOne(job.id, item, signal);
         } catch (error) {
           // What the photo's own handling could not record (the photo was removed while it was worked on).
@@ -237,7 +259,7 @@ export class JobRunner {
       }
       const found = await engine.request<{ width: number; height: number; faces: EngineFace[] }>(
         'detect',
-        { path: photo.path, sha256: photo.sha256 },
+        { path: photo.path, sha256: photo.sha256, detector: getAlbum(lib, photo.albumId).defaults.detector },
         { priority: 'detect', signal },
       );
       lib.transaction(() => {
@@ -285,7 +307,14 @@ export class JobRunner {
     return { ...params, model: await this.services.model() };
   }
 
-  private async exportOne(jobId: number, item: PendingItem, params: Exporting, signal: AbortSignal) {
+  /** `onEnlarging` hears how far enlarging the photo has got (0–1), in whole percents, while Real-ESRGAN runs. */
+  private async exportOne(
+    jobId: number,
+    item: PendingItem,
+    params: Exporting,
+    signal: AbortSignal,
+    onEnlarging: (fraction: number) => void,
+  ) {
     const { lib, engine, photoUrl } = this.services;
     const { folder } = params;
     if (item.photoId === null) {
@@ -331,16 +360,15 @@ export class JobRunner {
     }
     const temp = temporaryName(folder, jobId, item.seq);
     try {
-      const format = params.format === 'original' ? await originalFormat(photo.path) : params.format;
-      const stem = outputStem(params.pattern, { name: photoStem(photo.path), album: params.album });
-      const ext = EXTENSION[format];
+      const { stem, ext } = await exportName(photo.path, params);
       markItemWriting(lib, jobId, item.seq, { tempPath: temp, outputPath: path.join(folder, stem + ext) });
-      await engine.request(
+      let percent = -1;
+      const exported = await engine.request<Exported>(
         'export',
         {
           path: photo.path,
           sha256: photo.sha256,
-          faces: faces.map((f) => ({ landmarks: f.landmarks, fidelity: f.fidelity })),
+          faces: faces.map((f) => ({ landmarks: f.landmarks, fidelity: f.fidelity, blend: f.blend })),
           format: params.format,
           quality: params.quality ?? undefined,
           provenance: params.provenance
@@ -350,11 +378,29 @@ export class JobRunner {
                 date: new Date().toISOString(),
               }
             : null,
+          upscale: params.upscale ?? 1,
           out: temp,
         },
-        { priority: 'export', signal },
+        {
+          priority: 'export',
+          signal,
+          // A 40 MP photo is some 200 tiles of 448 px: one event per whole percent is enough to follow it.
+          onProgress: (data) => {
+            const now = Math.floor((data as ExportProgress).enlarging * 100);
+            if (now === percent) return;
+            percent = now;
+            onEnlarging(now / 100);
+          },
+        },
       );
-      await publish(temp, folder, stem, ext, commit);
+      // Said once per job, on the first photo that needed it (a resumed job that said it says no more).
+      if (exported.enlargedBy === 'resizing' && jobSummary(lib, jobId).note === null) {
+        setJobNote(lib, jobId, RESIZED_NOTE);
+      }
+      // "Replace earlier exports" overwrites a file an earlier export wrote, never any other (earlier-exports.ts).
+      const replaceable =
+        params.existing === 'replace' ? (taken: string) => isEarlierExport(lib, taken, jobId) : undefined;
+      await publish(temp, folder, stem, ext, commit, undefined, replaceable);
     } catch (error) {
       await fs.rm(temp, { force: true });
       if (this.isStop(error, signal)) return;

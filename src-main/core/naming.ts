@@ -50,3 +50,43 @@ export function outputStem(pattern: string, values: { name: string; album: strin
 export function photoStem(file: string): string {
   return path.basename(file, path.extname(file));
 }
+
+/** What names an export's file: the user's choices, as the job keeps them. */
+export interface NameChoices {
+  readonly format: 'original' | WrittenFormat;
+  readonly pattern: string;
+  readonly album: string;
+}
+
+/**
+ * The name a photo is exported under when it is free: the pattern's stem and the written format's extension
+ * ("Keep both" then adds -1, -2… to a taken one: publish.ts). "Same as the original" reads the original's first
+ * bytes; without them (`guess`, for a plan made before the export: the original may be missing) its extension
+ * says.
+ */
+export async function exportName(
+  file: string,
+  choices: NameChoices,
+  options: { guess?: boolean } = {},
+): Promise<{ stem: string; ext: string }> {
+  const format =
+    choices.format !== 'original'
+      ? choices.format
+      : await originalFormat(file).catch((error: unknown) => {
+          if (options.guess) return formatByExtension(file);
+          throw error;
+        });
+  return {
+    stem: outputStem(choices.pattern, { name: photoStem(file), album: choices.album }),
+    ext: EXTENSION[format],
+  };
+}
+
+/** The format a file's extension says, as `originalFormat` would answer for it (PNG for the rest). */
+function formatByExtension(file: string): WrittenFormat {
+  const ext = path.extname(file).toLowerCase();
+  if (ext === '.jpg' || ext === '.jpeg') return 'jpeg';
+  if (ext === '.webp') return 'webp';
+  if (ext === '.tif' || ext === '.tiff') return 'tiff';
+  return 'png';
+}

@@ -7,8 +7,9 @@ import path from 'node:path';
  *    written;
  * 2. the engine writes and syncs the temporary file;
  * 3. `publish` gives it its final name with a hard link — which fails on a taken name, so nothing is ever
- *    overwritten — then runs `commit(final)`, the database transaction that marks the item done and records the
- *    export, and only then removes the temporary name.
+ *    overwritten (but an earlier export the user asked to replace: see `publish`) — then runs `commit(final)`,
+ *    the database transaction that marks the item done and records the export, and only then removes the
+ *    temporary name.
  * After a crash the item is "writing" and `recover` looks at what is left: no temporary file → nothing was
  * published, write again; a temporary file that is also linked under a final name → it was published but not
  * recorded, so it is recorded now (not written twice); a temporary file alone → a partial write, removed.
@@ -42,6 +43,14 @@ function candidate(folder: string, stem: string, ext: string, n: number): string
   return path.join(folder, `${stem}${n === 0 ? '' : `-${n}`}${ext}`);
 }
 
+/**
+ * Publishes `temp` under the first free name of `stem`, `stem-1`, `stem-2`… (+ `ext`). With `replaceable` (the
+ * user chose "Replace earlier exports"), a taken name it says yes to counts as free: `temp` is renamed over that
+ * file — in one step, so the name holds the old file or the new one, never part of either — then committed. A
+ * crash between that rename and the commit writes the photo again when the job resumes; the file there then no
+ * longer looks like the earlier export it replaced, so that copy goes to the next free name: one copy too many,
+ * never a file lost.
+ */
 export async function publish(
   temp: string,
   folder: string,
@@ -49,10 +58,12 @@ export async function publish(
   ext: string,
   commit: (final: string) => void,
   link: (existing: string, target: string) => Promise<void> = fs.link,
+  replaceable?: (taken: string) => Promise<boolean>,
 ): Promise<string> {
   let linksWork = true;
   for (let n = 0; ; n++) {
     const final = candidate(folder, stem, ext, n);
+    let taken = false;
     if (linksWork) {
       try {
         await link(temp, final);
@@ -61,14 +72,20 @@ export async function publish(
         return final;
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code ?? '';
-        if (code === 'EEXIST') continue;
-        if (!NO_HARD_LINKS.has(code)) throw error;
-        linksWork = false;
+        if (code === 'EEXIST') taken = true;
+        else if (NO_HARD_LINKS.has(code)) linksWork = false;
+        else throw error;
       }
     }
-    if (!(await claimByRename(temp, final))) continue;
-    commit(final);
-    return final;
+    if (!taken && (await claimByRename(temp, final))) {
+      commit(final);
+      return final;
+    }
+    if (replaceable && (await replaceable(final))) {
+      await fs.rename(temp, final);
+      commit(final);
+      return final;
+    }
   }
 }
 

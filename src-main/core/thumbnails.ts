@@ -27,16 +27,21 @@ const AT_ONCE = 2;
 /**
  * A thumbnail's media id: the photo's id (where the original is) and its content hash (what is pictured), so the
  * same content keeps its URL (browsers cache it for good) and changed content gets a new one. A photo not read
- * yet has no hash, and its id names the photo only.
+ * yet has no hash, and its id names the photo only. A restored photo's thumbnail adds the cache name of its
+ * whole-photo render: it pictures the restored photo.
  */
-export function thumbnailId(photoId: number, sha256: string): string {
-  return sha256 === UNREAD ? `thumb/${photoId}` : `thumb/${photoId}-${sha256}`;
+export function thumbnailId(photoId: number, sha256: string, render?: string | null): string {
+  if (sha256 === UNREAD) return `thumb/${photoId}`;
+  return render ? `thumb/${photoId}-${sha256}-${render}` : `thumb/${photoId}-${sha256}`;
 }
 
 /** What the name of a `thumb/` media id says, or undefined when it is not one. */
-export function parseThumbnailName(name: string): { photoId: number; sha256: string } | undefined {
-  const match = /^([1-9]\d{0,15})(?:-([0-9a-f]{64}))?$/.exec(name);
-  return match ? { photoId: Number(match[1]), sha256: match[2] ?? UNREAD } : undefined;
+export function parseThumbnailName(
+  name: string,
+): { photoId: number; sha256: string; render?: string } | undefined {
+  const match = /^([1-9]\d{0,15})(?:-([0-9a-f]{64})(?:-([0-9a-f]{40}))?)?$/.exec(name);
+  if (!match) return undefined;
+  return { photoId: Number(match[1]), sha256: match[2] ?? UNREAD, ...(match[3] ? { render: match[3] } : {}) };
 }
 
 function describe(error: unknown): string {
@@ -147,11 +152,38 @@ export class Thumbnails {
     return file;
   }
 
+  /**
+   * The thumbnail of a whole-photo render (`renderFile`, named `render` in the cache), or undefined when that
+   * render is no longer in the cache (pruned): the caller shows the original's instead.
+   */
+  async rendered(render: string, renderFile: string): Promise<string | undefined> {
+    const file = path.join(this.cacheDir, 'thumb', `r-${render}-${THUMBNAIL_SIZE}.jpg`);
+    if (fs.existsSync(file)) {
+      const now = new Date();
+      await fs.promises.utimes(file, now, now).catch(() => undefined);
+      return file;
+    }
+    if (!fs.existsSync(renderFile)) return undefined;
+    let made = this.making.get(file);
+    if (!made) {
+      made = this.limit(async () => this.write(file, await makeThumbnail(renderFile))).finally(() =>
+        this.making.delete(file),
+      );
+      this.making.set(file, made);
+    }
+    await made;
+    return file;
+  }
+
   private async make(photo: Photo, file: string): Promise<void> {
     await checkOriginal(photo);
     const jpeg = await makeThumbnail(photo.path);
     // Edited while it was read: the pixels may be of neither content.
     await checkOriginal(photo);
+    await this.write(file, jpeg);
+  }
+
+  private async write(file: string, jpeg: Buffer): Promise<void> {
     await fs.promises.mkdir(path.dirname(file), { recursive: true });
     const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
     try {

@@ -143,7 +143,15 @@ export function startShell<W extends ShellWindow>(
   });
 
   return app.whenReady().then(() => {
-    const engine: EngineConfig = { ...defaultModelPaths(paths.dataDir), dataDir: paths.dataDir };
+    const { detector, restorer, parser, retinaface, background } = defaultModelPaths(paths.dataDir);
+    const engine: EngineConfig = {
+      detector,
+      restorer,
+      parser,
+      retinaface,
+      background,
+      dataDir: paths.dataDir,
+    };
     try {
       core = createCore(
         { dataDir: paths.dataDir, version: app.getVersion(), shellLicences: shellLicences(runtime) },

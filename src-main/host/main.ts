@@ -57,6 +57,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   const engine: EngineConfig = {
     detector: path.resolve(values.detector ?? defaults.detector),
     restorer: path.resolve(values.restorer ?? defaults.restorer),
+    parser: defaults.parser,
+    retinaface: defaults.retinaface,
+    background: defaults.background,
     dataDir,
   };
   const token = newToken();

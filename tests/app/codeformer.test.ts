@@ -6,6 +6,7 @@ import { after, test } from 'node:test';
 import sharp from 'sharp';
 import type { Core } from '../../src-main/core/app.ts';
 import { convertCheckpoint } from '../../src-main/core/models/convert.ts';
+import { makeThumbnail } from '../../src-main/core/thumbnails.ts';
 import { coreFor } from '../support/core.ts';
 import { photo, YUNET } from '../support/paths.ts';
 import { writePth } from '../support/pth-writer.ts';
@@ -46,7 +47,28 @@ test('a converted CodeFormer runs in the engine process: per-face w, previews, a
       .toBuffer();
   assert.notDeepEqual(await pixels(zero.url), await pixels(one.url));
 
+  // Found by the detector, the faces need review until the photo is opened.
+  assert.equal(p!.needsReview, true);
+  assert.equal((await core.dispatch('photo.review', { photoId: p!.id })).needsReview, false);
+
+  // Rendered, the photo is restored and its thumbnail pictures the render, not the original.
+  assert.equal(p!.restored, false);
+  const render = await core.dispatch('photo.render', { photoId: p!.id });
+  const restored = await core.dispatch('photo.get', { photoId: p!.id });
+  assert.equal(restored.restored, true);
+  assert.notEqual(restored.thumbUrl, p!.thumbUrl);
+  // The thumbnail is made from the render, not from the original: pixel for pixel what makeThumbnail gives.
+  const pixelsOf = (jpeg: Buffer) => sharp(jpeg).raw().toBuffer();
+  const served = await core.media(restored.thumbUrl.replace('/media/', ''));
+  const renderFile = path.join(root, 'data/cache', render.url.replace('/media/', '') + '.jpg');
+  const shown = await pixelsOf(fs.readFileSync(served!.path));
+  assert.deepEqual(shown, await pixelsOf(await makeThumbnail(renderFile)));
+  assert.notDeepEqual(shown, await pixelsOf(await makeThumbnail(path.join(photos, 'two.png'))));
+
+  // A face changed: the render no longer pictures the photo's faces.
   await core.dispatch('face.update', { faceId: faces[1]!.id, fidelity: 0.8 });
+  const changed = await core.dispatch('photo.get', { photoId: p!.id });
+  assert.deepEqual([changed.restored, changed.thumbUrl], [false, p!.thumbUrl]);
   const job = await core.dispatch('export.start', { albumId: album.id, folder: path.join(root, 'out') });
   await core.idle();
   assert.equal((await core.dispatch('job.get', { jobId: job.id })).state, 'done');

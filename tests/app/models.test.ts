@@ -28,7 +28,7 @@ test('models install through the routes: licence first, download with progress, 
   writePth(checkpoint, seededStateDict(TINY_PRESETS.restoration, 1), 1500);
   const pth = fs.readFileSync(checkpoint);
   const entry = (id: string, file: string, bytes: Buffer, license: string) =>
-    manifestEntry(id, id, file, bytes, license);
+    manifestEntry(id, id === 'codeformer' ? 'face-restoration' : 'face-detection', file, bytes, license);
   const manifest = path.join(root, 'manifest.json');
   fs.writeFileSync(
     manifest,
@@ -123,7 +123,7 @@ test('the model mirror is a setting: downloads come from it, a URL that is not h
     manifest,
     JSON.stringify({
       models: [
-        manifestEntry('yunet-2026may', 'face detection', 'face_detection_yunet_2026may.onnx', bytes, 'MIT'),
+        manifestEntry('yunet-2026may', 'face-detection', 'face_detection_yunet_2026may.onnx', bytes, 'MIT'),
       ],
     }),
   );

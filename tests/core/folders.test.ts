@@ -3,11 +3,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { AppError } from '../../src-main/contract/errors.ts';
-import { listFolder } from '../../src-main/core/folders.ts';
+import { createFolder, listFolder, originalFolders } from '../../src-main/core/folders.ts';
 import { createLimiter } from '../../src-main/core/limit.ts';
 import { tempDir } from '../support/temp.ts';
 
-/* folder.list: the browser mode's file picker, confined to the user's home and the folders the host was given. */
+/*
+ * folder.list and folder.create: the browser mode's file picker, confined to the user's home and the folders the
+ * host was given.
+ */
 
 // os.homedir() reads HOME: each test file runs in a process of its own, so the home here is a folder of ours.
 const home = fs.realpathSync(tempDir());
@@ -189,6 +192,119 @@ test('a folder of 10,000 files is listed whole and in order', async () => {
     ['scan 0.jpg', 'scan 1.jpg', 'scan 2.jpg'],
   );
   assert.equal(listing.files.at(-1)!.name, 'scan 4999.jpg');
+});
+
+test('New folder makes the folder inside the one shown and lists it, empty, with the way back up', async () => {
+  const exportsDir = path.join(home, 'Exports');
+  fs.mkdirSync(exportsDir);
+  const made = await createFolder([], exportsDir, 'Summer 1962 – restored');
+  const folder = path.join(exportsDir, 'Summer 1962 – restored');
+  assert.equal(fs.statSync(folder).isDirectory(), true);
+  assert.deepEqual(
+    [made.path, made.parent, made.folders, made.files, made.holdsOriginals],
+    [folder, exportsDir, [], [], false],
+  );
+  assert.deepEqual(made.roots, [{ name: 'Home', path: home }]);
+  // The folder it was made in lists it now, among the others.
+  assert.ok((await listFolder([], exportsDir)).folders.some((f) => f.path === folder));
+});
+
+test('New folder refuses, in words, a name some system would not take, and makes nothing', async () => {
+  const parent = path.join(home, 'Names');
+  fs.mkdirSync(parent);
+  const refused: [string, RegExp][] = [
+    ['', /give the new folder a name/],
+    ['   ', /give the new folder a name/],
+    ['.', /“\.” is not a name a folder can have/],
+    ['..', /“\.\.” is not a name a folder can have/],
+    ['a/b', /cannot contain \/ or \\/],
+    ['a\\b', /cannot contain \/ or \\/],
+    ['1962: the beach', /cannot contain : \(Windows refuses them\)/],
+    ['what? <really>', /cannot contain \? < > \(Windows refuses them\)/],
+    ['tab\there', /cannot contain control characters/],
+    ['final.', /cannot end with a space or a dot/],
+    ['final ', /cannot end with a space or a dot/],
+    ['.hidden', /hidden folder/],
+    ['CON', /Windows keeps the name “CON” for a device/],
+    ['nul.txt', /Windows keeps the name “nul\.txt” for a device/],
+    ['x'.repeat(256), /too long/],
+  ];
+  for (const [name, words] of refused) {
+    const error = await refusal(createFolder([], parent, name));
+    assert.equal(error.code, 'INVALID_INPUT', name);
+    assert.match(error.message, /^folder\.create: name: /, name);
+    assert.match(error.message, words, name);
+  }
+  assert.deepEqual(fs.readdirSync(parent), []);
+  // Names that look odd but every system takes.
+  for (const name of ['1962 (beach)', 'Großmutter’s photos', 'CONSOLE', 'com0', '…and more']) {
+    await createFolder([], parent, name);
+  }
+  assert.equal(fs.readdirSync(parent).length, 5);
+});
+
+test('New folder refuses a name already there (folder or file) as CONFLICT, and leaves it as it was', async () => {
+  const parent = path.join(home, 'Taken');
+  touch(path.join(parent, 'Exports', 'keep.jpg'), 4);
+  touch(path.join(parent, 'notes'), 3);
+  for (const name of ['Exports', 'notes']) {
+    const error = await refusal(createFolder([], parent, name));
+    assert.equal(error.code, 'CONFLICT', name);
+    assert.match(error.message, new RegExp(`already something named “${name}” in ${parent}`));
+  }
+  assert.deepEqual(fs.readdirSync(path.join(parent, 'Exports')), ['keep.jpg']);
+  assert.equal(fs.statSync(path.join(parent, 'notes')).size, 3);
+});
+
+test('New folder is confined like the listing: outside the roots, through a link out of them, or in no folder', async () => {
+  const outside = await refusal(createFolder([], elsewhere, 'Exports'));
+  assert.equal(outside.code, 'INVALID_INPUT');
+  assert.match(outside.message, /^folder\.create: .* is outside the folders Heirloom may browse/);
+  fs.mkdirSync(path.join(elsewhere, 'target'), { recursive: true });
+  fs.symlinkSync(path.join(elsewhere, 'target'), path.join(home, 'way-out'));
+  assert.equal(
+    (await refusal(createFolder([], path.join(home, 'way-out'), 'Exports'))).code,
+    'INVALID_INPUT',
+  );
+  assert.deepEqual(fs.readdirSync(path.join(elsewhere, 'target')), []);
+  const missing = await refusal(createFolder([], path.join(home, 'not here'), 'Exports'));
+  assert.equal(missing.code, 'NOT_FOUND');
+  assert.equal(fs.existsSync(path.join(home, 'not here')), false);
+  const relative = await refusal(createFolder([], 'Pictures', 'Exports'));
+  assert.match(relative.message, /parent: must be absolute, not Pictures/);
+  // A folder the host was given is a root like home.
+  const given = await createFolder([elsewhere], elsewhere, 'Exports');
+  assert.equal(given.path, path.join(elsewhere, 'Exports'));
+});
+
+test("the folders holding an album's originals are marked, in the listing and among its sub-folders, links too", async () => {
+  const scans = path.join(home, 'Album scans');
+  touch(path.join(scans, '1962', 'beach.jpg'));
+  touch(path.join(scans, '1962', 'Restored', 'beach_restored.jpg'));
+  fs.mkdirSync(path.join(scans, 'Empty'));
+  fs.symlinkSync(path.join(scans, '1962'), path.join(home, 'Beach link'));
+  const originals = await originalFolders([path.join(scans, '1962', 'beach.jpg')]);
+
+  const above = await listFolder([], scans, 'photos', originals);
+  assert.equal(above.holdsOriginals, false);
+  assert.deepEqual(
+    above.folders.map((f) => [f.name, f.holdsOriginals]),
+    [
+      ['1962', true],
+      ['Empty', false],
+    ],
+  );
+  assert.equal((await listFolder([], path.join(scans, '1962'), 'photos', originals)).holdsOriginals, true);
+  // Only the folder itself: the one inside it holds no original.
+  const inside = await listFolder([], path.join(scans, '1962', 'Restored'), 'photos', originals);
+  assert.equal(inside.holdsOriginals, false);
+  // Reached through a link, it is the same folder.
+  assert.ok(
+    (await listFolder([], home, 'photos', originals)).folders.find((f) => f.name === 'Beach link')!
+      .holdsOriginals,
+  );
+  // Without an album, nothing is marked.
+  assert.equal((await listFolder([], path.join(scans, '1962'))).holdsOriginals, false);
 });
 
 test('the limiter runs at most its number of tasks at once, and every task to its end', async () => {

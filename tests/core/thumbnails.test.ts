@@ -142,7 +142,21 @@ test("a thumbnail's media id carries the photo and its content, and is a valid m
   // Not read yet: the photo only.
   assert.equal(thumbnailId(12, ''), 'thumb/12');
   assert.deepEqual(parseThumbnailName('12'), { photoId: 12, sha256: '' });
-  for (const bad of ['0', '012', `12-${sha.slice(1)}`, `12-${sha.toUpperCase()}`, `12_${sha}`, '']) {
+  // Restored: the render's cache name too.
+  const render = sha.slice(0, 40);
+  assert.equal(thumbnailId(12, sha, render), `thumb/12-${sha}-${render}`);
+  assert.ok(isMediaId(thumbnailId(12, sha, render)));
+  assert.deepEqual(parseThumbnailName(`12-${sha}-${render}`), { photoId: 12, sha256: sha, render });
+  const bads = [
+    '0',
+    '012',
+    `12-${sha.slice(1)}`,
+    `12-${sha.toUpperCase()}`,
+    `12_${sha}`,
+    '',
+    `12-${sha}-${sha}`,
+  ];
+  for (const bad of bads) {
     assert.equal(parseThumbnailName(bad), undefined, bad);
   }
 });
@@ -166,6 +180,8 @@ function photoOf(file: string, changes: Partial<Photo> = {}): Photo {
     faceCount: 0,
     enabledFaceCount: 0,
     exportedAt: null,
+    needsReview: false,
+    restored: false,
     url: '/media/photo/1',
     thumbUrl: '/media/thumb/1',
     ...changes,

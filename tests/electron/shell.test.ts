@@ -152,6 +152,9 @@ describe('the shell quits', () => {
       {
         detector: path.join(dataDir, 'models', 'face_detection_yunet_2026may.onnx'),
         restorer: path.join(dataDir, 'models', 'codeformer'),
+        parser: path.join(dataDir, 'models', 'parsenet'),
+        retinaface: path.join(dataDir, 'models', 'retinaface-r50'),
+        background: path.join(dataDir, 'models', 'realesrgan-x2plus'),
         dataDir,
       },
     );

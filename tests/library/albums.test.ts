@@ -30,6 +30,8 @@ describe('albums', () => {
       folder: null,
       quality: null,
       provenance: false,
+      detector: 'yunet',
+      upscale: 1,
     });
     assert.deepEqual([album.name, album.photoCount, album.faceCount], ['Grandma', 0, 0]);
     assert.ok(!Number.isNaN(Date.parse(album.createdAt)));
@@ -59,8 +61,19 @@ describe('albums', () => {
   test('updates the defaults given and keeps the others', (t) => {
     const lib = newLibrary(t);
     const album = createAlbum(lib, 'Grandma');
-    const updated = updateAlbumDefaults(lib, album.id, { format: 'jpeg', quality: 92, folder: '/out' });
-    assert.deepEqual(updated.defaults, { ...album.defaults, format: 'jpeg', quality: 92, folder: '/out' });
+    const updated = updateAlbumDefaults(lib, album.id, {
+      format: 'jpeg',
+      quality: 92,
+      folder: '/out',
+      upscale: 2,
+    });
+    assert.deepEqual(updated.defaults, {
+      ...album.defaults,
+      format: 'jpeg',
+      quality: 92,
+      folder: '/out',
+      upscale: 2,
+    });
     const again = updateAlbumDefaults(lib, album.id, { quality: null, fidelity: undefined });
     assert.deepEqual(again.defaults, { ...updated.defaults, quality: null });
   });

@@ -131,6 +131,53 @@ describe('migrations', () => {
     lib.close();
   });
 
+  test('004 numbers the faces of a version 3 library in reading order, and marks what needs review', () => {
+    const { file, db } = libraryAt(3);
+    insertVersion1Data(db);
+    // A third face, left of the others on photo 1 (inserted last), and photo 2 exported once.
+    db.exec(`
+      UPDATE photos SET detection = 'done' WHERE id = 2;
+      INSERT INTO faces (photo_id, box_x, box_y, box_width, box_height, landmarks, score, origin, enabled, fidelity)
+        VALUES (1, 0, 12, 5, 50, '[[1,1],[2,1],[1.5,2],[1,3],[2,3]]', 0.9, 'detected', 1, 0.7),
+               (2, 0, 0, 50, 50, '[[1,1],[2,1],[1.5,2],[1,3],[2,3]]', 0.9, 'detected', 1, 0.7);
+      INSERT INTO jobs (id, kind, state, album_id, total, done, created_at) VALUES (1, 'export', 'done', 1, 1, 1, '2024-01-02T00:00:00.000Z');
+      INSERT INTO exports (job_id, photo_id, album_id, output, created_at, model_name, model_sha256, faces)
+        VALUES (1, 2, 1, '/out/b.jpg', '2024-01-02T00:00:00.000Z', 'codeformer', 'cc', '[]');
+    `);
+    db.close();
+
+    const lib = openLibrary(file);
+    assert.deepEqual(
+      listFaces(lib, 1).map((f) => [f.number, f.box[0]]),
+      [
+        [1, 0],
+        [2, 10],
+        [3, 100],
+      ],
+    );
+    assert.deepEqual(
+      listPhotos(lib, 1, photoUrl).map((p) => [p.path, p.needsReview, p.restored]),
+      [
+        ['/photos/a.jpg', true, false],
+        ['/photos/b.jpg', false, false],
+      ],
+    );
+    // The album's new choices start as before 004: YuNet finds faces, exports keep the photo's size.
+    const [album] = listAlbums(lib);
+    assert.deepEqual([album?.defaults.detector, album?.defaults.upscale], ['yunet', 1]);
+    assert.deepEqual(
+      listFaces(lib, 1).map((f) => f.blend),
+      ['face', 'face', 'face'],
+    );
+    assert.equal(getJob(lib, 1).note, null);
+    assert.throws(
+      () => lib.db.prepare(`UPDATE faces SET number = 1 WHERE photo_id = 1`).run(),
+      /UNIQUE/,
+      'a number is one face of its photo',
+    );
+    lib.close();
+  });
+
   test('a failing migration leaves the library at the version before it', () => {
     const { db } = libraryAt(1);
     // A table 002 is about to create, there already: 002 fails half-way.

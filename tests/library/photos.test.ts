@@ -6,13 +6,16 @@ import { addExport } from '../../src-main/core/library/exports.ts';
 import { listFaces, replaceDetectedFaces, updateFace } from '../../src-main/core/library/faces.ts';
 import {
   addPhotos,
+  facesRevision,
   findPhotosBySha256,
   getPhoto,
   listPhotos,
+  markReviewed,
   relinkPhoto,
   removePhotos,
   setPhotoDetection,
   setPhotoState,
+  setRestored,
 } from '../../src-main/core/library/photos.ts';
 import { count, detected, newLibrary, photoFile, photoUrl } from './helpers.ts';
 
@@ -65,6 +68,8 @@ describe('photos', () => {
       faceCount: 2,
       enabledFaceCount: 1,
       exportedAt: latest.createdAt,
+      needsReview: false,
+      restored: false,
       url: `/media/photos/${b}`,
       // Named by its content, for the host to serve.
       thumbUrl: `/media/thumb/${b}-${photoFile('/scans/b.jpg').sha256}`,
@@ -115,6 +120,59 @@ describe('photos', () => {
     assert.deepEqual([relinked.path, relinked.name, relinked.state], ['/new/place/a.jpg', 'a.jpg', 'ok']);
     assert.equal(listFaces(lib, photoId).length, 1);
     assert.throws(() => relinkPhoto(lib, photoId, photoFile('/old/b.jpg', 'content-a')), isCode('CONFLICT'));
+  });
+
+  test('need review once their faces are found, until opened; found again, they need it again', (t) => {
+    const lib = newLibrary(t);
+    const album = createAlbum(lib, 'Grandma');
+    const [a, b] = addPhotos(lib, album.id, [photoFile('/a.jpg'), photoFile('/b.jpg')]).added as [
+      number,
+      number,
+    ];
+    const needs = () => listPhotos(lib, album.id, photoUrl).map((p) => p.needsReview);
+    assert.deepEqual(needs(), [false, false], 'not before detection');
+    replaceDetectedFaces(lib, a, [detected([0, 0, 10, 10])]);
+    replaceDetectedFaces(lib, b, []);
+    setPhotoDetection(lib, a, { state: 'done' });
+    setPhotoDetection(lib, b, { state: 'done' });
+    assert.deepEqual(needs(), [true, false], 'a photo without faces has nothing to review');
+    markReviewed(lib, a);
+    assert.deepEqual(needs(), [false, false]);
+    replaceDetectedFaces(lib, a, [detected([0, 0, 10, 10]), detected([50, 0, 10, 10])]);
+    assert.deepEqual(needs(), [true, false]);
+    assert.throws(() => markReviewed(lib, 999), isCode('NOT_FOUND'));
+  });
+
+  test('are restored while a render of their current faces is in the cache; the thumbnail pictures it', (t) => {
+    const lib = newLibrary(t);
+    const album = createAlbum(lib, 'Grandma');
+    const [a] = addPhotos(lib, album.id, [photoFile('/a.jpg')]).added as [number];
+    const [face] = replaceDetectedFaces(lib, a, [detected([0, 0, 10, 10])]);
+    const urls = (id: number, sha: string, render?: string | null) => ({
+      ...photoUrl(id, sha),
+      thumbUrl: `/media/thumb/${id}${render ? `-${render}` : ''}`,
+    });
+    const state = () => {
+      const p = getPhoto(lib, a, urls);
+      return [p.restored, p.thumbUrl];
+    };
+    assert.deepEqual(state(), [false, `/media/thumb/${a}`]);
+    setRestored(lib, a, facesRevision(lib, a), 'render1');
+    assert.deepEqual(state(), [true, `/media/thumb/${a}-render1`]);
+
+    // A render begun before a change is not the restored photo of the faces as they are now.
+    const revision = facesRevision(lib, a);
+    updateFace(lib, face!.id, { fidelity: 0.8 });
+    assert.deepEqual(state(), [false, `/media/thumb/${a}`]);
+    setRestored(lib, a, revision, 'render2');
+    assert.deepEqual(state(), [false, `/media/thumb/${a}`]);
+    setRestored(lib, a, facesRevision(lib, a), 'render3');
+    assert.deepEqual(state(), [true, `/media/thumb/${a}-render3`]);
+
+    // With every face switched off there is nothing restored to show.
+    updateFace(lib, face!.id, { enabled: false });
+    setRestored(lib, a, facesRevision(lib, a), 'render4');
+    assert.deepEqual(state(), [false, `/media/thumb/${a}`]);
   });
 
   test('detection records the upright size, and why it failed', (t) => {

@@ -1,4 +1,4 @@
-import type { Album, AlbumDefaults, ExportFormat } from '../../contract/dto.ts';
+import type { Album, AlbumDefaults, ExportFormat, FaceFinderChoice, Upscale } from '../../contract/dto.ts';
 import { AppError } from '../../contract/errors.ts';
 import { notFound, now, type Library } from './db.ts';
 import { getSettings } from './settings.ts';
@@ -13,6 +13,8 @@ interface AlbumRow {
   folder: string | null;
   quality: number | null;
   provenance: number;
+  detector: FaceFinderChoice;
+  upscale: Upscale;
   photo_count: number;
   face_count: number;
 }
@@ -23,6 +25,7 @@ interface AlbumRow {
  */
 const SELECT_ALBUMS = `
   SELECT a.id, a.name, a.created_at, a.fidelity, a.format, a.pattern, a.folder, a.quality, a.provenance,
+    a.detector, a.upscale,
     (SELECT count(*) FROM photos p WHERE p.album_id = a.id) AS photo_count,
     (SELECT count(*) FROM photos p JOIN faces f ON f.photo_id = p.id WHERE p.album_id = a.id) AS face_count
   FROM albums a`;
@@ -41,6 +44,8 @@ function toAlbum(row: AlbumRow): Album {
       folder: row.folder,
       quality: row.quality,
       provenance: row.provenance === 1,
+      detector: row.detector,
+      upscale: row.upscale,
     },
   };
 }
@@ -108,8 +113,8 @@ export function updateAlbumDefaults(lib: Library, albumId: number, defaults: Par
     const next: AlbumDefaults = { ...getAlbum(lib, albumId).defaults, ...given };
     lib
       .statement(
-        `UPDATE albums SET fidelity = ?, format = ?, pattern = ?, folder = ?, quality = ?, provenance = ?
-         WHERE id = ?`,
+        `UPDATE albums SET fidelity = ?, format = ?, pattern = ?, folder = ?, quality = ?, provenance = ?,
+         detector = ?, upscale = ? WHERE id = ?`,
       )
       .run(
         next.fidelity,
@@ -118,6 +123,8 @@ export function updateAlbumDefaults(lib: Library, albumId: number, defaults: Par
         next.folder,
         next.quality,
         next.provenance ? 1 : 0,
+        next.detector,
+        next.upscale,
         albumId,
       );
     return getAlbum(lib, albumId);

@@ -77,3 +77,17 @@ export function listExports(
   const sql = `${SELECT_EXPORTS} ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC`;
   return (lib.statement(sql).all(...params) as ExportRow[]).map(toRecord);
 }
+
+/**
+ * The last export written to `output` (the job that wrote it, and when it was recorded), or undefined: what
+ * "Replace earlier exports" asks before it overwrites a file (core/earlier-exports.ts).
+ */
+export function lastExportTo(
+  lib: Library,
+  output: string,
+): { jobId: number | null; createdAt: string } | undefined {
+  const row = lib
+    .statement(`SELECT job_id, created_at FROM exports WHERE output = ? ORDER BY id DESC LIMIT 1`)
+    .get(output) as { job_id: number | null; created_at: string } | undefined;
+  return row && { jobId: row.job_id, createdAt: row.created_at };
+}

@@ -13,6 +13,7 @@ interface JobRow {
   created_at: string;
   finished_at: string | null;
   error: string | null;
+  note: string | null;
 }
 
 interface ItemRow {
@@ -38,7 +39,8 @@ export interface PendingItem {
   readonly outputPath: string | null;
 }
 
-const SELECT_JOBS = `SELECT id, kind, state, album_id, total, done, failed, created_at, finished_at, error FROM jobs`;
+const SELECT_JOBS = `SELECT id, kind, state, album_id, total, done, failed, created_at, finished_at, error, note
+  FROM jobs`;
 
 function toJob(row: JobRow, items?: JobItem[]): Job {
   return {
@@ -52,6 +54,7 @@ function toJob(row: JobRow, items?: JobItem[]): Job {
     createdAt: row.created_at,
     finishedAt: row.finished_at,
     error: row.error,
+    note: row.note,
     ...(items ? { items } : {}),
   };
 }
@@ -146,6 +149,12 @@ export function setJobState(lib: Library, jobId: number, state: JobState, error:
     .run(state, error, FINISHED.includes(state) ? now() : null, jobId);
   if (changes === 0) throw notFound('job', jobId);
   return jobSummary(lib, jobId);
+}
+
+/** Says `note` on the job (Job.note), in place of what it said before. */
+export function setJobNote(lib: Library, jobId: number, note: string): void {
+  const { changes } = lib.statement(`UPDATE jobs SET note = ? WHERE id = ?`).run(note, jobId);
+  if (changes === 0) throw notFound('job', jobId);
 }
 
 /**

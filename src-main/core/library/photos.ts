@@ -7,7 +7,12 @@ import { notFound, now, type Library } from './db.ts';
  * How a host serves a photo and its thumbnail (`/media/...`), from its id and content hash ('' until read): given
  * by the caller, the library knows no URLs.
  */
-export type PhotoUrl = (photoId: number, sha256: string) => Pick<Photo, 'url' | 'thumbUrl'>;
+export type PhotoUrl = (
+  photoId: number,
+  sha256: string,
+  /** The cache name of the photo's restored render, when it pictures the faces' current settings. */
+  restoredRender?: string | null,
+) => Pick<Photo, 'url' | 'thumbUrl'>;
 
 /** A file as found on disk, to add or to point a photo at. */
 export interface PhotoFile {
@@ -33,6 +38,8 @@ type PhotoRow = [
   faceCount: number,
   enabledFaceCount: number,
   exportedAt: string | null,
+  needsReview: 0 | 1,
+  restoredRender: string | null,
 ];
 
 /**
@@ -45,7 +52,9 @@ const SELECT_PHOTOS = `
     p.error,
     (SELECT count(*) FROM faces f WHERE f.photo_id = p.id),
     (SELECT count(*) FROM faces f WHERE f.photo_id = p.id AND f.enabled = 1),
-    (SELECT e.created_at FROM exports e WHERE e.photo_id = p.id ORDER BY e.id DESC LIMIT 1)
+    (SELECT e.created_at FROM exports e WHERE e.photo_id = p.id ORDER BY e.id DESC LIMIT 1),
+    p.reviewed = 0 AND p.detection = 'done' AND EXISTS (SELECT 1 FROM faces f WHERE f.photo_id = p.id),
+    CASE WHEN p.restored_rev = p.faces_rev THEN p.restored_render END
   FROM photos p`;
 
 /**
@@ -75,6 +84,8 @@ function toPhoto(row: PhotoRow, photoUrl: PhotoUrl): Photo {
     faceCount,
     enabledFaceCount,
     exportedAt,
+    needsReview,
+    restoredRender,
   ] = row;
   return {
     id,
@@ -92,7 +103,9 @@ function toPhoto(row: PhotoRow, photoUrl: PhotoUrl): Photo {
     faceCount,
     enabledFaceCount,
     exportedAt,
-    ...photoUrl(id, sha256),
+    needsReview: needsReview === 1,
+    restored: restoredRender !== null && enabledFaceCount > 0,
+    ...photoUrl(id, sha256, enabledFaceCount > 0 ? restoredRender : null),
   };
 }
 
@@ -220,4 +233,28 @@ export function removePhotos(lib: Library, photoIds: readonly number[]): number 
   return lib
     .statement(`DELETE FROM photos WHERE id IN (SELECT value FROM json_each(?))`)
     .run(JSON.stringify(photoIds)).changes;
+}
+
+/** The user has looked at the photo's faces: it no longer needs review (until its faces are found again). */
+export function markReviewed(lib: Library, photoId: number): void {
+  const { changes } = lib.statement(`UPDATE photos SET reviewed = 1 WHERE id = ?`).run(photoId);
+  if (changes === 0) throw notFound('photo', photoId);
+}
+
+/**
+ * Which revision of the photo's faces a render starts from: read before the render, so that a face changed while
+ * it ran leaves the render stale instead of marking it current.
+ */
+export function facesRevision(lib: Library, photoId: number): number {
+  const row = lib.statement(`SELECT faces_rev FROM photos WHERE id = ?`).get(photoId) as
+    { faces_rev: number } | undefined;
+  if (!row) throw notFound('photo', photoId);
+  return row.faces_rev;
+}
+
+/** A whole-photo render of revision `revision` of the faces is in the cache under `render`. */
+export function setRestored(lib: Library, photoId: number, revision: number, render: string): void {
+  lib
+    .statement(`UPDATE photos SET restored_rev = ?, restored_render = ? WHERE id = ?`)
+    .run(revision, render, photoId);
 }

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import * as albumsPhotosFaces from './001-albums-photos-faces.ts';
 import * as jobsExports from './002-jobs-exports.ts';
 import * as settings from './003-settings.ts';
+import * as faceNumbersReview from './004-face-numbers-review.ts';
 
 /** One step of the schema, in a file of its own (NNN-what.ts), never edited once released. */
 export interface Migration {
@@ -11,4 +12,4 @@ export interface Migration {
 }
 
 /** Every migration, in the order they run. A new one is a new file, added at the end. */
-export const MIGRATIONS: readonly Migration[] = [albumsPhotosFaces, jobsExports, settings];
+export const MIGRATIONS: readonly Migration[] = [albumsPhotosFaces, jobsExports, settings, faceNumbersReview];
