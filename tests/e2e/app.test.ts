@@ -114,6 +114,16 @@ describe('a new user, from nothing to an exported album', () => {
       .check();
     await page.getByRole('dialog').getByRole('button', { name: 'Use this file' }).click();
     await detector.getByText(/^✓?\s*Installed$/).waitFor();
+    // The keyboard is where it was: on the card of the model just installed.
+    await expectEventually(() =>
+      detector.evaluate((card) => {
+        const el = card as unknown as {
+          contains(n: unknown): boolean;
+          ownerDocument: { activeElement: unknown };
+        };
+        return el.contains(el.ownerDocument.activeElement);
+      }),
+    );
 
     const restorer = page.getByRole('region', { name: /face restorer/i });
     const importRestorer = restorer.getByRole('button', { name: /import file/i });
@@ -140,6 +150,10 @@ describe('a new user, from nothing to an exported album', () => {
     await page.getByRole('button', { name: 'New album' }).click();
     await page.getByRole('textbox', { name: 'Album name' }).fill('Whole photos');
     await page.getByRole('button', { name: 'Create', exact: true }).click();
+    // The form is gone: the focus is on the new album in the list.
+    await expectEventually(async () =>
+      (await page.evaluate<string>('document.activeElement?.textContent ?? ""')).includes('Whole photos'),
+    );
     await page.getByRole('button', { name: 'Import', exact: true }).click();
     await browseTo(FOLDER);
     await page.getByRole('dialog').getByRole('button', { name: 'Import this folder' }).click();
@@ -167,10 +181,13 @@ describe('a new user, from nothing to an exported album', () => {
     await accessible('library');
   });
 
-  test('the group photo opens with one button per face found', async () => {
+  test('the group photo opens with Enter, with one button per face found and the focus on a face', async () => {
     await page
       .getByRole('button', { name: new RegExp(`^${groupPhoto.name.replace('.', '\\.')}\\b`) })
-      .click();
+      .focus();
+    await page.keyboard.press('Enter');
+    // The tile that had the focus is gone: the focus is on the photo's selected face, not lost to the page.
+    await expectEventually(async () => /^Face \d+$/.test(await focusedName()));
     const faces = (await host.api('face.list', { photoId: groupPhoto.id })) as Face[];
     for (const face of faces) {
       await page.getByRole('button', { name: `Face ${face.number}`, exact: true }).waitFor();
@@ -190,6 +207,57 @@ describe('a new user, from nothing to an exported album', () => {
     await shoot('4-compare');
     await accessible('compare');
     await page.getByRole('button', { name: 'Compare', exact: true }).click();
+  });
+
+  test('the face boxes are one Tab stop, the arrow keys move between them, and only one card is open', async () => {
+    const numbers = ((await host.api('face.list', { photoId: groupPhoto.id })) as Face[])
+      .map((f) => f.number)
+      .sort((a, b) => a - b);
+    // Tab from the bar's last button reaches one box, and the next Tab leaves the photo for the panel.
+    await page.getByRole('button', { name: 'Export photo' }).focus();
+    await page.keyboard.press('Tab');
+    assert.match(await focusedName(), /^Face \d+$/);
+    await page.keyboard.press('Tab');
+    assert.equal(await focusedName(), 'Draw a box for a missed face');
+    assert.equal(await page.locator('[data-face-id][tabindex="0"]').count(), 1);
+    // On a box, → goes to the next face by number (and selects it), ← back.
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press(String(numbers[0]));
+    await expectEventually(async () => (await focusedName()) === `Face ${numbers[0]}`);
+    await page.keyboard.press('ArrowRight');
+    assert.equal(await focusedName(), `Face ${numbers[1]}`);
+    await card(numbers[1]!).waitFor();
+    await page.keyboard.press('ArrowLeft');
+    assert.equal(await focusedName(), `Face ${numbers[0]}`);
+    // The selected face's card is open; every other face is one button that says its state.
+    assert.equal(await page.getByRole('slider', { name: 'Fidelity' }).count(), 1);
+    assert.equal(await page.getByRole('switch', { name: 'Restore this face' }).count(), 1);
+    await page
+      .getByRole('button', { name: new RegExp(`^Face ${numbers[1]}, restored at \\d\\.\\d\\d$`) })
+      .waitFor();
+    const panelStops = await page
+      .getByRole('complementary', { name: 'Faces' })
+      .locator('button:not([disabled]):not([tabindex="-1"]), input:not([disabled]):not([type="radio"])')
+      .count();
+    // Draw a box, one button per other face, the open card's switch, slider and Delete face, and its blend
+    // choice (a radio group: one Tab stop).
+    assert.equal(panelStops, 1 + (numbers.length - 1) + 3);
+    const open = card(numbers[0]!);
+    assert.equal(await open.getByRole('radio').count(), 2);
+    await shoot('4-face-cards');
+    await accessible('face cards');
+
+    // "Whole square" is saved for that face, and its render is made again the new way.
+    const saved = page.waitForResponse(
+      (r) =>
+        r.url().endsWith('/api/face.update') &&
+        (r.request().postDataJSON() as { blend?: string }).blend === 'square',
+    );
+    const rendered = page.waitForRequest((r) => r.url().endsWith('/api/face.preview') && !isBackground(r));
+    await open.getByRole('radio', { name: 'Whole square' }).check();
+    assert.equal(((await (await saved).json()) as { value: { blend: string } }).value.blend, 'square');
+    await rendered;
+    await open.getByRole('radio', { name: 'Face and hair only' }).check();
   });
 
   test('a click on another control is handled while a restore is still running', async () => {
@@ -213,6 +281,8 @@ describe('a new user, from nothing to an exported album', () => {
         r.url().endsWith('/api/face.update') &&
         (r.request().postDataJSON() as { enabled?: boolean }).enabled === false,
     );
+    // Face 2's card opens when it is chosen; its switch is in it.
+    await page.getByRole('button', { name: /^Face 2, / }).click();
     await card(2).getByRole('switch', { name: 'Restore this face' }).click();
     await updated;
     order.push('click handled');
@@ -264,6 +334,25 @@ describe('a new user, from nothing to an exported album', () => {
     await shoot('5-fidelity');
   });
 
+  test('a box too small for a face is refused with a notice that says how big to draw', async () => {
+    const before = ((await host.api('face.list', { photoId: groupPhoto.id })) as Face[]).length;
+    await page.getByRole('button', { name: 'Draw a box for a missed face' }).click();
+    const frame = (await page.getByRole('img', { name: groupPhoto.name, exact: true }).boundingBox())!;
+    await page.mouse.move(frame.x + 4, frame.y + frame.height - 10);
+    await page.mouse.down();
+    await page.mouse.move(frame.x + 7, frame.y + frame.height - 7, { steps: 2 });
+    await page.mouse.up();
+    await page.getByText(/^That box is too small for a face: draw at least 16 × 16 pixels/).waitFor();
+    assert.equal(((await host.api('face.list', { photoId: groupPhoto.id })) as Face[]).length, before);
+    await shoot('5-too-small');
+    // Still armed for another try; Escape puts the drawing away.
+    await page.keyboard.press('Escape');
+    assert.equal(
+      await page.getByRole('button', { name: 'Draw a box for a missed face' }).getAttribute('aria-pressed'),
+      'false',
+    );
+  });
+
   test('a box drawn where the detector missed a face becomes a face', async () => {
     const before = ((await host.api('face.list', { photoId: groupPhoto.id })) as Face[]).length;
     await page.getByRole('button', { name: 'Draw a box for a missed face' }).click();
@@ -280,17 +369,16 @@ describe('a new user, from nothing to an exported album', () => {
   });
 
   test('deleting a face leaves the keyboard on the faces: the focus moves to a neighbour', async () => {
-    const before = ((await host.api('face.list', { photoId: groupPhoto.id })) as Face[]).length;
-    const last = card(before);
-    await last.getByRole('button', { name: 'Delete face' }).focus();
+    const faces = (await host.api('face.list', { photoId: groupPhoto.id })) as Face[];
+    const last = Math.max(...faces.map((f) => f.number));
+    await page.getByRole('button', { name: `Face ${last}`, exact: true }).click();
+    await card(last).getByRole('button', { name: 'Delete face' }).focus();
     await page.keyboard.press('Enter');
     await expectEventually(
-      async () => ((await host.api('face.list', { photoId: groupPhoto.id })) as Face[]).length === before - 1,
+      async () =>
+        ((await host.api('face.list', { photoId: groupPhoto.id })) as Face[]).length === faces.length - 1,
     );
-    assert.match(
-      await page.evaluate<string>('document.activeElement?.getAttribute("aria-label") ?? ""'),
-      /^Face \d+$/,
-    );
+    assert.match(await focusedName(), /^Face \d+$/);
   });
 
   test('moving to the next photo and back keeps the focus on the button used', async () => {
@@ -321,6 +409,8 @@ describe('a new user, from nothing to an exported album', () => {
     await shoot('6-export');
     await accessible('export');
     await page.getByRole('dialog').getByRole('button', { name: 'Export', exact: true }).click();
+    // The dialog closes once the export's job is made: the latest job is then that one.
+    await page.getByRole('dialog').waitFor({ state: 'hidden' });
     const job = await latestJob();
     await expectEventually(async () => (await jobState(job.id)) === 'done', 120_000);
     await page.getByRole('textbox', { name: 'Saved in' }).first().waitFor();
@@ -334,6 +424,78 @@ describe('a new user, from nothing to an exported album', () => {
       assert.deepEqual([meta.width, meta.height], [original.width, original.height], item.output!);
     }
     await shoot('7-jobs');
+  });
+
+  test('exporting again into the same folder says so first, and Replace earlier exports overwrites them without -1 copies', async () => {
+    const images = () =>
+      fs
+        .readdirSync(exports)
+        .filter((f) => /\.(jpe?g|png)$/.test(f))
+        .sort();
+    const before = images();
+    const inodes = before.map((f) => fs.statSync(path.join(exports, f)).ino);
+    await page.getByRole('button', { name: 'Export album' }).click();
+    const dialog = page.getByRole('dialog', { name: /^Export album/ });
+    // The album remembers its folder, where the last export's files are.
+    const notice = dialog.getByRole('group', {
+      name: `${before.length} files of these names are already in that folder`,
+    });
+    await notice.waitFor();
+    const keep = notice.getByRole('radio', { name: 'Keep both (adds -1, -2…)' });
+    assert.equal(await keep.isChecked(), true, 'nothing is replaced unless the user asks');
+    await notice.getByRole('radio', { name: 'Replace earlier exports' }).check();
+    await shoot('7-export-again');
+    await accessible('export again');
+    await dialog.getByRole('button', { name: 'Export', exact: true }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    const job = await latestJob();
+    await expectEventually(async () => (await jobState(job.id)) === 'done', 120_000);
+    assert.deepEqual(images(), before, 'the same names, no -1 copies');
+    before.forEach((f, i) =>
+      assert.notEqual(fs.statSync(path.join(exports, f)).ino, inodes[i], `${f} replaced`),
+    );
+  });
+
+  test("the export's folder picker refuses a folder of the album's originals, and makes a new folder to export into", async () => {
+    await page.getByRole('button', { name: 'Export album' }).click();
+    const exporting = page.getByRole('dialog', { name: /^Export album/ });
+    const picker = page.getByRole('dialog', { name: /where/i });
+    const choose = picker.getByRole('button', { name: 'Choose this folder' });
+    await exporting.getByRole('button', { name: /choose folder/i }).click();
+    await browseTo(FOLDER);
+    await picker
+      .getByText(
+        'This folder holds originals of this album. Heirloom never writes beside them: choose or create another folder.',
+      )
+      .waitFor();
+    assert.equal(await choose.isDisabled(), true);
+    await shoot('8-originals-refused');
+    await accessible('folder of originals');
+    // Escape closes the folder browser only: the export dialog stays, the focus back on the button that opened it.
+    await page.keyboard.press('Escape');
+    await picker.waitFor({ state: 'hidden' });
+    await exporting.waitFor();
+    await expectEventually(async () => (await focusedName()) === 'Choose folder…');
+
+    await exporting.getByRole('button', { name: /choose folder/i }).click();
+    await browseTo(exports);
+    await picker.getByRole('button', { name: 'New folder…' }).click();
+    await picker.getByRole('textbox', { name: 'Name of the new folder' }).fill('Restored');
+    await picker.getByRole('button', { name: 'Make folder' }).click();
+    // The new folder is open, and the button that chooses it has the focus.
+    await picker.locator('[aria-current="location"]', { hasText: 'Restored' }).waitFor();
+    assert.equal(fs.statSync(path.join(exports, 'Restored')).isDirectory(), true);
+    await expectEventually(async () => (await focusedName()) === 'Choose this folder');
+    await shoot('8-new-folder');
+    await accessible('new folder');
+    await choose.click();
+    await picker.waitFor({ state: 'hidden' });
+    assert.equal(
+      await exporting.getByRole('textbox', { name: 'Export to folder' }).inputValue(),
+      path.join(exports, 'Restored'),
+    );
+    await exporting.getByRole('button', { name: 'Cancel' }).click();
+    await exporting.waitFor({ state: 'hidden' });
   });
 
   test('a crash during an export loses nothing: after a restart, Resume in the jobs tray finishes it', async () => {
@@ -354,6 +516,57 @@ describe('a new user, from nothing to an exported album', () => {
     assert.equal(written.length, job.total, `each photo once: ${written.join(', ')}`);
     assert.ok(photos.length >= job.total);
     await accessible('jobs');
+  });
+
+  test('the album exports at 2×: without Real-ESRGAN the dialog says it enlarges by plain resizing, and the files are twice the size', async () => {
+    const twice = path.join(exports, 'twice');
+    fs.mkdirSync(twice);
+    await page.getByRole('button', { name: 'Export album' }).click();
+    const dialog = page.getByRole('dialog', { name: /^Export album/ });
+    const size = dialog.getByRole('combobox', { name: 'Size' });
+    assert.equal(await size.inputValue(), '1', 'the original size until the album is exported bigger');
+    await dialog.getByRole('button', { name: /choose folder/i }).click();
+    await browseTo(twice);
+    await page
+      .getByRole('dialog', { name: /where/i })
+      .getByRole('button', { name: 'Choose this folder' })
+      .click();
+    await size.selectOption({ label: '2×' });
+    await dialog
+      .getByText(
+        'Enlarged by plain resizing: install Photo enlarger (Real-ESRGAN) on the Models screen for sharper detail',
+      )
+      .waitFor();
+    await shoot('9-export-2x');
+    await accessible('export at 2×');
+    await dialog.getByRole('button', { name: 'Export', exact: true }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    const job = await latestJob();
+    await expectEventually(async () => (await jobState(job.id)) === 'done', 120_000);
+    const done = (await host.api('job.get', { jobId: job.id })) as Job;
+    assert.equal(done.failed, 0, JSON.stringify(done.items));
+    for (const item of done.items!) {
+      const [exported, original] = await Promise.all([
+        sharp(item.output!).metadata(),
+        sharp(item.path).metadata(),
+      ]);
+      assert.deepEqual(
+        [exported.width, exported.height],
+        [2 * original.width, 2 * original.height],
+        item.output!,
+      );
+    }
+    // The jobs tray says once how the photos were enlarged.
+    await page
+      .getByText(/^Enlarged by plain resizing: the photo enlarger \(Real-ESRGAN\) is not installed/)
+      .first()
+      .waitFor();
+    await shoot('9-jobs-2x');
+    // The album remembers the size for its next export.
+    await page.getByRole('button', { name: 'Export album' }).click();
+    assert.equal(await size.inputValue(), '2');
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'hidden' });
   });
 
   test('About lists the licence of every component shipped, CodeFormer non-commercial among them', async () => {
@@ -377,7 +590,14 @@ describe('a new user, from nothing to an exported album', () => {
   });
 });
 
-/** The card of face `n` in the editor's panel. */
+/** The accessible name (aria-label, else text) of what has the focus. */
+function focusedName(): Promise<string> {
+  return page.evaluate<string>(
+    '(document.activeElement?.getAttribute("aria-label") ?? document.activeElement?.textContent ?? "").trim()',
+  );
+}
+
+/** The open card of face `n` in the editor's panel (the selected face's). */
 function card(n: number): Locator {
   return page.getByRole('region', { name: `Face ${n}`, exact: true });
 }

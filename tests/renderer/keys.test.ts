@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import {
   describeTarget,
   editorAction,
+  lastInput,
   noteInput,
   type KeyInput,
   type KeyTarget,
@@ -144,6 +145,13 @@ describe('describing the focused element', () => {
     noteInput('keyboard');
     assert.equal(describeTarget(compare).focusVisible, true);
     assert.equal(editorAction({ ...key(' '), target: describeTarget(compare) }, 'down'), null);
+  });
+
+  test('remembers whether the focus last moved by pointer or keyboard (a photo opened by Enter starts on its faces)', () => {
+    noteInput('pointer');
+    assert.equal(lastInput(), 'pointer');
+    noteInput('keyboard');
+    assert.equal(lastInput(), 'keyboard');
   });
 
   test('the window or nothing is the page itself', () => {

@@ -49,3 +49,17 @@ export function countWord(n: number): string {
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
+
+/** The name of the folder a file is in ("Scans" for /home/ann/Scans/01.jpg, or C:\Users\Ann\Scans\01.jpg). */
+export function folderName(path: string): string {
+  const parts = path.split(/[\\/]/).filter(Boolean);
+  return parts.length >= 2 ? parts[parts.length - 2]! : '';
+}
+
+/** The names that more than one of `items` has: those need more than their name to be told apart. */
+export function sharedNames(items: readonly { readonly name: string }[]): ReadonlySet<string> {
+  const seen = new Set<string>();
+  const shared = new Set<string>();
+  for (const { name } of items) (seen.has(name) ? shared : seen).add(name);
+  return shared;
+}

@@ -18,7 +18,10 @@ export const app = $state({
   models: [] as ModelState[],
   jobs: [] as Job[],
   /** Live progress of running jobs, by id (from job.progress). */
-  progress: {} as Record<number, { current: string | null; etaSeconds: number | null }>,
+  progress: {} as Record<
+    number,
+    { current: string | null; etaSeconds: number | null; enlarging: number | null }
+  >,
   notices: [] as Notice[],
   online: true,
   /** True until the first load answered (or failed). */
@@ -59,18 +62,29 @@ export async function refreshJobs(): Promise<void> {
 
 /** What a restore cannot do without; the other models (colorization, inpainting) are optional. */
 export const NEEDED_TASKS: readonly string[] = ['face-detection', 'face-restoration'];
+/** Models of a needed task that are a second choice, never needed (RetinaFace beside YuNet). */
+export const SECOND_CHOICES: readonly string[] = ['retinaface-r50'];
 
-/** Whether every model a restore needs is installed (ready, or unverified but checked). */
+/**
+ * Whether every model a restore needs is installed (ready, or unverified but checked). A needed task counts once
+ * a model for it is installed that is not a second choice (RetinaFace does not stand in for YuNet).
+ */
 export function modelsReady(models: readonly ModelState[]): boolean {
   return NEEDED_TASKS.every((task) =>
-    models.some((m) => m.task === task && (m.status === 'ready' || m.status === 'unverified')),
+    models.some(
+      (m) =>
+        m.task === task &&
+        !SECOND_CHOICES.includes(m.id) &&
+        (m.status === 'ready' || m.status === 'unverified'),
+    ),
   );
 }
 
 export async function start(): Promise<void> {
   connection.listeners.add((online) => (app.online = online));
   on('job.progress', (p) => {
-    app.progress = { ...app.progress, [p.jobId]: { current: p.current, etaSeconds: p.etaSeconds } };
+    const { current, etaSeconds, enlarging } = p;
+    app.progress = { ...app.progress, [p.jobId]: { current, etaSeconds, enlarging } };
     app.jobs = app.jobs.map((j) =>
       j.id === p.jobId ? { ...j, done: p.done, total: p.total, failed: p.failed, state: 'running' } : j,
     );

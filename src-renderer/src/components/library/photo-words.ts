@@ -45,6 +45,20 @@ export function badgesOf(photo: Photo): Badge[] {
       detail: off > 0 ? `${plural(off, 'face')} not restored` : undefined,
     });
   }
+  if (photo.needsReview) {
+    badges.push({
+      text: 'Needs review',
+      tone: 'warn',
+      detail: 'Heirloom found these faces by itself. Open the photo to check them before you export it.',
+    });
+  }
+  if (photo.restored) {
+    badges.push({
+      text: 'Restored',
+      tone: 'ok',
+      detail: 'The thumbnail shows the restored photo, with every face as you set it.',
+    });
+  }
   if (photo.exportedAt) {
     badges.push({
       text: 'Exported',
@@ -55,12 +69,14 @@ export function badgesOf(photo: Photo): Badge[] {
   return badges;
 }
 
-export type Filter = 'all' | 'faces' | 'no-faces' | 'exported' | 'missing';
+export type Filter = 'all' | 'faces' | 'no-faces' | 'review' | 'restored' | 'exported' | 'missing';
 
 export const FILTERS: readonly { readonly id: Filter; readonly label: string }[] = [
   { id: 'all', label: 'All' },
   { id: 'faces', label: 'Has faces' },
   { id: 'no-faces', label: 'No faces' },
+  { id: 'review', label: 'Needs review' },
+  { id: 'restored', label: 'Restored' },
   { id: 'exported', label: 'Exported' },
   { id: 'missing', label: 'Missing' },
 ];
@@ -74,6 +90,10 @@ export function matches(photo: Photo, filter: Filter): boolean {
       return photo.faceCount > 0;
     case 'no-faces':
       return photo.detection === 'done' && photo.faceCount === 0;
+    case 'review':
+      return photo.needsReview;
+    case 'restored':
+      return photo.restored;
     case 'exported':
       return photo.exportedAt !== null;
     case 'missing':

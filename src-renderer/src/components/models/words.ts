@@ -1,6 +1,6 @@
 import type { ModelState, ProviderChoice } from '../../../../src-main/contract/index.ts';
 import { ApiFailure, explain } from '../../lib/api.ts';
-import { NEEDED_TASKS } from '../../lib/state.svelte.ts';
+import { NEEDED_TASKS, SECOND_CHOICES } from '../../lib/state.svelte.ts';
 
 /*
  * The models and the hardware in a hobbyist's words: what each model does, not its file name; why a licence
@@ -39,6 +39,24 @@ const KNOWN: Record<string, Omit<ModelWords, 'optional'>> = {
     source: "CodeFormer's releases on GitHub (sczhou/CodeFormer)",
     file: 'codeformer_colorization.pth',
   },
+  parsenet: {
+    title: 'Face outliner (ParseNet)',
+    what: 'Outlines each restored face, so only the face and hair are blended in: the background, neck and clothes of your photo stay as they were. Recommended.',
+    source: "CodeFormer's releases on GitHub (sczhou/CodeFormer)",
+    file: 'parsing_parsenet.pth',
+  },
+  'retinaface-r50': {
+    title: 'Careful face finder (RetinaFace)',
+    what: "The original CodeFormer's face finder: slower than YuNet, sometimes finds a face YuNet misses. Not needed to restore.",
+    source: "CodeFormer's releases on GitHub (sczhou/CodeFormer)",
+    file: 'detection_Resnet50_Final.pth',
+  },
+  'realesrgan-x2plus': {
+    title: 'Photo enlarger (Real-ESRGAN ×2)',
+    what: 'Enlarges the whole photo with sharper detail when you export it bigger. Not needed to restore.',
+    source: "CodeFormer's releases on GitHub (sczhou/CodeFormer)",
+    file: 'RealESRGAN_x2plus.pth',
+  },
   'codeformer-inpainting': {
     title: 'Face mender (CodeFormer)',
     what: 'Fills in parts of a face that are missing or torn. Not needed to restore.',
@@ -48,8 +66,8 @@ const KNOWN: Record<string, Omit<ModelWords, 'optional'>> = {
 };
 
 export function describeModel(model: Pick<ModelState, 'id' | 'task'>): ModelWords {
-  const optional = !NEEDED_TASKS.includes(model.task);
   const known = KNOWN[model.id];
+  const optional = !NEEDED_TASKS.includes(model.task) || SECOND_CHOICES.includes(model.id);
   if (known) return { ...known, optional };
   // A model from another list (an institution's manifest): its id and task are all we know.
   return { title: model.id, what: `Task: ${model.task}.`, source: null, file: null, optional };

@@ -107,6 +107,10 @@ let focusByPointer = false;
 export function noteInput(kind: 'pointer' | 'keyboard'): void {
   focusByPointer = kind === 'pointer';
 }
+/** What the user last moved the focus with, as noted. */
+export function lastInput(): 'pointer' | 'keyboard' {
+  return focusByPointer ? 'pointer' : 'keyboard';
+}
 
 /** The description of a DOM event's target that editorAction needs. */
 export function describeTarget(target: unknown): KeyTarget {

@@ -132,6 +132,13 @@ export class PreparedRenders<I> {
     void this.pump();
   }
 
+  /** Drops every render of one face (its blend changed: they all show the old one). */
+  forget(faceId: number): void {
+    this.store.delete(faceId);
+    for (const key of [...this.attempts.keys()]) if (key.startsWith(`${faceId}:`)) this.attempts.delete(key);
+    void this.pump();
+  }
+
   /** Drops what is kept for faces no longer there. */
   keepOnly(faceIds: Iterable<number>): void {
     const keep = new Set(faceIds);
