@@ -124,6 +124,7 @@ function number(value: string | undefined, name: string, fallback: number): numb
 
 /** The faces' points of `--landmarks`: {"landmarks": [[[x, y] × 5], …]} (other fields, like "photo", are ignored). */
 function readLandmarks(file: string, usage: (message: string) => UsageError): [number, number][][] {
+  if (!existsSync(file)) throw usage(`--landmarks ${file}: no such file`);
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(file, 'utf8'));

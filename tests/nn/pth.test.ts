@@ -152,8 +152,11 @@ describe('readCheckpoint: refusals', () => {
     assert.match(refusal(() => readCheckpoint(new Uint8Array(0))).message, /empty/);
   });
 
-  it('refuses random bytes as not a zip', () => {
-    assert.match(refusal(() => readCheckpoint(randomBytes(4096))).message, /not a zip/);
+  it('refuses random bytes as not a checkpoint in either of torch formats', () => {
+    assert.match(
+      refusal(() => readCheckpoint(randomBytes(4096))).message,
+      /^not a PyTorch checkpoint: neither the zip format torch ≥ 1\.6 writes nor its legacy one$/,
+    );
   });
 
   it('refuses a truncated copy of small.pth', () => {

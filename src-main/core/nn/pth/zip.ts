@@ -105,7 +105,7 @@ function findEndOfCentralDirectory(bytes: Bytes): number {
   throw new ZipError(
     startsLikeZip
       ? 'truncated zip: the end-of-central-directory record is missing'
-      : 'not a zip archive (no end-of-central-directory record)',
+      : 'not a PyTorch checkpoint: neither the zip format torch ≥ 1.6 writes nor its legacy one',
   );
 }
 
