@@ -30,7 +30,7 @@ function megabytes(bytes: number | null): string {
 }
 
 function line(model: InstalledModel): string {
-  return `${model.id.padEnd(26)} ${model.status.padEnd(10)} ${megabytes(model.bytes).padEnd(10)} ${model.why}`;
+  return `${model.id.padEnd(26)} ${model.status.padEnd(10)} ${megabytes(model.bytes).padEnd(12)} ${model.why}`;
 }
 
 /** Progress on one line of the terminal, at most a few times a second. */
