@@ -2,14 +2,12 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import sharp from 'sharp';
 import { decodePhoto } from '../../src-main/core/engine/image.ts';
 import { Upsampler } from '../../src-main/core/engine/upscale.ts';
 import { convertUpsamplerCheckpoint } from '../../src-main/core/nn/rrdbnet/index.ts';
-import { runMain, tempDir } from '../support/cli.ts';
-import { PASTEBACK_FIXTURE } from '../support/parsenet.ts';
+import { tempDir } from '../support/cli.ts';
+import { PASTEBACK_SPEC, restoreFixturePhoto } from '../support/pasteback.ts';
 import { photo } from '../support/paths.ts';
-import { negativeRestorer } from '../support/restorers.ts';
 import { SMALL, visibleSmallNet, writeCheckpoint } from '../support/rrdbnet.ts';
 
 /*
@@ -18,43 +16,16 @@ import { SMALL, visibleSmallNet, writeCheckpoint } from '../support/rrdbnet.ts';
  * only the background is.
  */
 
-const spec = JSON.parse(fs.readFileSync(path.join(PASTEBACK_FIXTURE, 'dev_landmarks.json'), 'utf8')) as {
-  photo: string;
-  landmarks: [number, number][][];
-};
+const spec = PASTEBACK_SPEC;
 
 test('--upscale 2 enlarges the background with the upsampler, or bilinear with a note when there is none', async () => {
   const dir = tempDir();
-  const restorer = path.join(dir, 'negative.onnx');
-  fs.writeFileSync(restorer, negativeRestorer());
   const upsampler = path.join(dir, 'upsampler');
   convertUpsamplerCheckpoint(writeCheckpoint(dir, 'small.pth', visibleSmallNet()), upsampler, {
     config: SMALL,
   });
-  const run = async (name: string, ...options: string[]) => {
-    const out = path.join(dir, name);
-    const result = await runMain(
-      [
-        'restore',
-        photo(spec.photo),
-        '--out',
-        out,
-        '--restorer',
-        restorer,
-        '--landmarks',
-        path.join(PASTEBACK_FIXTURE, 'dev_landmarks.json'),
-        '--mask',
-        'square',
-        '--upscale',
-        '2',
-        ...options,
-      ],
-      { HEIRLOOM_DATA: path.join(dir, 'data') },
-    );
-    assert.equal(result.code, 0, result.stderr);
-    const [file] = fs.readdirSync(out);
-    return { ...result, pixels: await sharp(path.join(out, file!)).removeAlpha().raw().toBuffer() };
-  };
+  const run = (name: string, ...options: string[]) =>
+    restoreFixturePhoto(dir, name, '--mask', 'square', '--upscale', '2', ...options);
   const withNet = await run('net', '--background', upsampler);
   const plain = await run('plain');
   assert.match(plain.stderr, /enlarged by plain resizing \(bilinear\): install Real-ESRGAN ×2/);

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import sharp from 'sharp';
-import { runMain, tempDir } from '../support/cli.ts';
+import { tempDir } from '../support/cli.ts';
+import { PASTEBACK_SPEC, restoreFixturePhoto } from '../support/pasteback.ts';
 import { PASTEBACK_FIXTURE, writeSeededParseNet } from '../support/parsenet.ts';
 import { photo } from '../support/paths.ts';
-import { negativeRestorer } from '../support/restorers.ts';
 
 /*
  * The whole photo path of `inference_codeformer.py` against the official FaceRestoreHelper's own output
@@ -15,43 +14,19 @@ import { negativeRestorer } from '../support/restorers.ts';
  * Its README: pasted photos within 2 levels on ≥ 99.5% of values.
  */
 
-const spec = JSON.parse(fs.readFileSync(path.join(PASTEBACK_FIXTURE, 'dev_landmarks.json'), 'utf8')) as {
-  photo: string;
-  landmarks: [number, number][][];
-};
+const spec = PASTEBACK_SPEC;
 
 let dir: string;
-let restorer: string;
 let parser: string;
 
 before(() => {
   dir = tempDir();
-  restorer = path.join(dir, 'negative.onnx');
-  fs.writeFileSync(restorer, negativeRestorer());
   parser = path.join(dir, 'parsing_parsenet.pth');
   writeSeededParseNet(parser, 4);
 });
 
 async function restored(name: string, ...options: string[]): Promise<Buffer> {
-  const out = path.join(dir, name);
-  const run = await runMain(
-    [
-      'restore',
-      photo(spec.photo),
-      '--out',
-      out,
-      '--restorer',
-      restorer,
-      '--landmarks',
-      path.join(PASTEBACK_FIXTURE, 'dev_landmarks.json'),
-      '--no-provenance',
-      ...options,
-    ],
-    { HEIRLOOM_DATA: path.join(dir, 'data') },
-  );
-  assert.equal(run.code, 0, run.stderr);
-  const [file] = fs.readdirSync(out);
-  return sharp(path.join(out, file!)).removeAlpha().raw().toBuffer();
+  return (await restoreFixturePhoto(dir, name, '--no-provenance', ...options)).pixels;
 }
 
 async function assertMatchesOfficial(ours: Buffer, reference: string): Promise<void> {
