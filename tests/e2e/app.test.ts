@@ -177,6 +177,20 @@ describe('a new user, from nothing to an exported album', () => {
     // A reload (or a bookmark) has no token in its address: the tab kept it.
     await page.reload();
     await page.getByText(`${groupPhoto.faceCount} faces`).first().waitFor();
+    // Found by the detector, no photo has been looked at yet: each needs review, and its filter says how many.
+    await page
+      .getByRole('button', {
+        name: new RegExp(`^Needs review ${photos.filter((p) => p.faceCount > 0).length}$`),
+      })
+      .waitFor();
+    // The album's face finder: YuNet; RetinaFace says it is not installed. Finding again asks first.
+    const finder = page.getByRole('combobox', { name: 'Faces found by' });
+    assert.equal(await finder.inputValue(), 'yunet');
+    assert.equal(await finder.getByRole('option', { name: 'RetinaFace (not installed)' }).isDisabled(), true);
+    await page.getByRole('button', { name: 'Find faces again…' }).click();
+    const asking = page.getByRole('dialog', { name: 'Find the faces again in “Whole photos”?' });
+    await asking.getByRole('button', { name: 'Keep the faces' }).click();
+    await asking.waitFor({ state: 'detached' });
     await shoot('3-library');
     await accessible('library');
   });
