@@ -5,12 +5,12 @@ import { encodeExport, readSourceMetadata } from '../core/engine/metadata.ts';
 import {
   restoreAlignedFace,
   restorePhoto,
-  type BackgroundUpsampler,
   type FaceFinder,
   type FaceMasker,
   type RestoredAlignedFace,
   type RestoredPhoto,
 } from '../core/engine/pipeline.ts';
+import type { PhotoEnlarger } from '../core/engine/enlarge.ts';
 import type { Raster } from '../core/engine/image.ts';
 import type { FaceTask, Restorer } from '../core/engine/restore.ts';
 import { whyPhotoFailed } from '../core/failures.ts';
@@ -39,7 +39,7 @@ export interface RestoreCommand {
   readonly detector: FaceFinder | undefined;
   readonly restorer: Restorer;
   readonly parser?: FaceMasker;
-  readonly background?: BackgroundUpsampler;
+  readonly background?: PhotoEnlarger;
   readonly blend: 'face' | 'square';
   /** The faces' points, instead of detection (one input). */
   readonly landmarks?: readonly [number, number][][];

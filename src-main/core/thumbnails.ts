@@ -107,6 +107,14 @@ async function checkOriginal(photo: Photo): Promise<void> {
   }
 }
 
+/** Whether `file` is in the cache; if so it is marked used now (the cache's pruning goes by modification time). */
+async function used(file: string): Promise<boolean> {
+  if (!fs.existsSync(file)) return false;
+  const now = new Date();
+  await fs.promises.utimes(file, now, now).catch(() => undefined);
+  return true;
+}
+
 /**
  * Thumbnails in `<cache>/thumb/`, named by content hash and size: made once, when first asked for, by whichever
  * photo has that content; written under a temporary name and renamed, so a reader never sees half of one.
@@ -134,12 +142,7 @@ export class Thumbnails {
       );
     }
     const file = this.file(sha256);
-    if (fs.existsSync(file)) {
-      // Used: the cache's pruning goes by modification time.
-      const now = new Date();
-      await fs.promises.utimes(file, now, now).catch(() => undefined);
-      return file;
-    }
+    if (await used(file)) return file;
     if (sha256 !== photo.sha256) {
       throw new AppError('NOT_FOUND', `${photo.name} has other content now: ask for its new thumbnail`);
     }
@@ -158,11 +161,7 @@ export class Thumbnails {
    */
   async rendered(render: string, renderFile: string): Promise<string | undefined> {
     const file = path.join(this.cacheDir, 'thumb', `r-${render}-${THUMBNAIL_SIZE}.jpg`);
-    if (fs.existsSync(file)) {
-      const now = new Date();
-      await fs.promises.utimes(file, now, now).catch(() => undefined);
-      return file;
-    }
+    if (await used(file)) return file;
     if (!fs.existsSync(renderFile)) return undefined;
     let made = this.making.get(file);
     if (!made) {

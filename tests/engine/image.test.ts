@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import sharp from 'sharp';
 import { decodePhoto, encodeRaster, type Raster } from '../../src-main/core/engine/image.ts';
 import { jpegQuantTables, qualityFor } from '../../src-main/core/engine/jpeg.ts';
-import { enlargeRaster } from '../../src-main/core/engine/pipeline.ts';
+import { enlargeRaster } from '../../src-main/core/engine/enlarge.ts';
 import { photo } from '../support/paths.ts';
 import { ADOBE_RGB, sharpProfile } from '../support/icc-profile.ts';
 import { encodePng } from '../support/png.ts';

@@ -7,7 +7,7 @@ import { readManifest } from '../models/manifest.ts';
 import { openDetector, openParser, openRestorer, openUpsampler } from '../models/open.ts';
 import { convertInto, findModel } from '../models/store.ts';
 import { FaceDetector, type DetectedFace } from '../engine/detect.ts';
-import { checkEnlargement, enlargeForExport } from '../engine/enlarge.ts';
+import { checkEnlargement, enlargePhoto } from '../engine/enlarge.ts';
 import { decodePhoto, encodeRaster, type Photo, type Raster, type RgbImage } from '../engine/image.ts';
 import { encodeExport, readSourceMetadata, type Provenance } from '../engine/metadata.ts';
 import type { FaceParser } from '../engine/parse-mask.ts';
@@ -88,9 +88,48 @@ interface Loaded {
  * The engine's state: models opened on first use, the last photos decoded (a user works on one at a time), and
  * the faces restored lately, so the whole photo after its faces' previews, and its export, restore none again.
  */
+/** A model opened on first use and kept open; a failed open is forgotten, so the next use tries again. */
+class OnFirstUse<T extends { release(): Promise<void> }> {
+  private opening: Promise<T> | undefined;
+
+  get(open: () => Promise<T>): Promise<T> {
+    if (!this.opening) {
+      this.opening = open();
+      this.opening.catch(() => (this.opening = undefined));
+    }
+    return this.opening;
+  }
+
+  /** Releases it, if open: the next use opens it again. */
+  async drop(): Promise<void> {
+    const open = this.opening;
+    this.opening = undefined;
+    await (await open?.catch(() => undefined))?.release();
+  }
+}
+
+/** onnxruntime's words for a truncated or damaged file are not a user's: what failed, and what to do. */
+function cannotOpen(what: string, todo: string): (error: unknown) => never {
+  return (error) => {
+    const text = error instanceof Error ? error.message.split('\n')[0]! : String(error);
+    throw new AppError('MODEL_CORRUPT', `${what} cannot be opened (${text}): ${todo}`, { cause: error });
+  };
+}
+
+/** A model that is there (a file or a converted folder), or undefined. */
+const installed = (spec: string | undefined): string | undefined =>
+  spec && fs.existsSync(spec) ? spec : undefined;
+
+/**
+ * The engine's state: models opened on first use, the last photos decoded (a user works on one at a time), and
+ * the faces restored lately, so the whole photo after its faces' previews, and its export, restore none again.
+ */
 export class Engine {
-  private detector: Promise<FaceDetector> | undefined;
-  private restorer: Promise<Restorer> | undefined;
+  private readonly detector = new OnFirstUse<FaceDetector>();
+  private readonly retinaFace = new OnFirstUse<RetinaFaceDetector>();
+  private readonly restorer = new OnFirstUse<Restorer>();
+  private readonly parser = new OnFirstUse<FaceParser>();
+  private readonly upsampler = new OnFirstUse<Upsampler>();
   private readonly photos: Loaded[] = [];
 
   constructor(
@@ -126,123 +165,81 @@ export class Engine {
   }
 
   async close(): Promise<void> {
-    const detector = await this.detector?.catch(() => undefined);
-    const restorer = await this.restorer?.catch(() => undefined);
-    const parser = await this.parser?.catch(() => undefined);
-    const retinaFace = await this.retinaFace?.catch(() => undefined);
-    const upsampler = await this.upsampler?.catch(() => undefined);
-    await upsampler?.release();
-    await retinaFace?.release();
-    await detector?.release();
-    await restorer?.release();
-    await parser?.release();
+    await Promise.all(
+      [this.detector, this.retinaFace, this.restorer, this.parser, this.upsampler].map((m) => m.drop()),
+    );
+  }
+
+  private openDetector(): Promise<FaceDetector> {
+    const file = installed(this.config.detector);
+    return this.detector.get(() =>
+      file
+        ? FaceDetector.open(file)
+        : Promise.reject(
+            new AppError('MODEL_MISSING', `the face detector is not installed (${this.config.detector})`),
+          ),
+    );
+  }
+
+  /** RetinaFace, for albums that choose it: converted on first use like the restorer, then kept open. */
+  private openRetinaFace(): Promise<RetinaFaceDetector> {
+    const spec = installed(this.config.retinaface);
+    return this.retinaFace.get(() =>
+      spec
+        ? openDetector(spec, this.config.dataDir, { providers: this.providers }).then(
+            (d) => d as RetinaFaceDetector,
+            cannotOpen('RetinaFace', 'reinstall it, or let this album use YuNet'),
+          )
+        : Promise.reject(
+            new AppError(
+              'MODEL_MISSING',
+              'RetinaFace is not installed: install it on the Models screen, or let this album use YuNet',
+            ),
+          ),
+    );
+  }
+
+  /** What `--restorer` names, as the CLI opens it: a converted folder, an official .pth (converted once into
+   *  the data folder), or an ONNX restorer. A file that is not one is MODEL_CORRUPT, with what to do. */
+  private openRestorer(): Promise<Restorer> {
+    const spec = installed(this.config.restorer);
+    return this.restorer.get(() =>
+      spec
+        ? openRestorer(spec, this.config.dataDir, { providers: this.providers }).catch(
+            cannotOpen('the CodeFormer model', 'reinstall or re-import the model'),
+          )
+        : Promise.reject(
+            new AppError('MODEL_MISSING', `the CodeFormer model is not installed (${this.config.restorer})`),
+          ),
+    );
   }
 
   /**
    * The face parser, when installed: opened on first use, like the restorer. Not installed, faces are pasted
    * as squares (the model screen offers it); a parser that cannot be opened is said, like a broken restorer.
    */
-  private parser: Promise<FaceParser> | undefined;
   private openParser(): Promise<FaceParser> | undefined {
-    const spec = this.config.parser;
-    if (!spec || !fs.existsSync(spec)) return undefined;
-    if (!this.parser) {
-      this.parser = openParser(spec, this.config.dataDir, { providers: this.providers }).catch(
-        (error: unknown) => {
-          const text = error instanceof Error ? error.message.split('\n')[0]! : String(error);
-          throw new AppError('MODEL_CORRUPT', `the face parser cannot be opened (${text}): reinstall it`, {
-            cause: error,
-          });
-        },
-      );
-      this.parser.catch(() => (this.parser = undefined));
-    }
-    return this.parser;
+    const spec = installed(this.config.parser);
+    if (!spec) return undefined;
+    return this.parser.get(() =>
+      openParser(spec, this.config.dataDir, { providers: this.providers }).catch(
+        cannotOpen('the face parser', 'reinstall it'),
+      ),
+    );
   }
 
   /**
    * Real-ESRGAN ×2, when installed: opened on the first export that enlarges, like the parser. Not installed, an
    * export is enlarged by plain resizing (its job says so); one that cannot be opened is said, like the parser.
    */
-  private upsampler: Promise<Upsampler> | undefined;
   private openUpsampler(): Promise<Upsampler> | undefined {
-    const spec = this.config.background;
-    if (!spec || !fs.existsSync(spec)) return undefined;
-    if (!this.upsampler) {
-      this.upsampler = openUpsampler(spec, this.config.dataDir, { providers: this.providers }).catch(
-        (error: unknown) => {
-          const text = error instanceof Error ? error.message.split('\n')[0]! : String(error);
-          throw new AppError(
-            'MODEL_CORRUPT',
-            `the photo enlarger (Real-ESRGAN) cannot be opened (${text}): reinstall it, or export at the original size`,
-            { cause: error },
-          );
-        },
-      );
-      this.upsampler.catch(() => (this.upsampler = undefined));
-    }
-    return this.upsampler;
-  }
-
-  private openDetector(): Promise<FaceDetector> {
-    if (!this.detector) {
-      const file = this.config.detector;
-      this.detector = fs.existsSync(file)
-        ? FaceDetector.open(file)
-        : Promise.reject(new AppError('MODEL_MISSING', `the face detector is not installed (${file})`));
-      this.detector.catch(() => (this.detector = undefined));
-    }
-    return this.detector;
-  }
-
-  /** RetinaFace, for albums that choose it: converted on first use like the restorer, then kept open. */
-  private retinaFace: Promise<RetinaFaceDetector> | undefined;
-  private openRetinaFace(): Promise<RetinaFaceDetector> {
-    if (!this.retinaFace) {
-      const spec = this.config.retinaface;
-      this.retinaFace =
-        spec && fs.existsSync(spec)
-          ? openDetector(spec, this.config.dataDir, { providers: this.providers }).then(
-              (d) => d as RetinaFaceDetector,
-            )
-          : Promise.reject(
-              new AppError(
-                'MODEL_MISSING',
-                'RetinaFace is not installed: install it on the Models screen, or let this album use YuNet',
-              ),
-            );
-      this.retinaFace.catch(() => (this.retinaFace = undefined));
-    }
-    return this.retinaFace;
-  }
-
-  private openRestorer(): Promise<Restorer> {
-    if (!this.restorer) {
-      this.restorer = this.loadRestorer();
-      this.restorer.catch(() => (this.restorer = undefined));
-    }
-    return this.restorer;
-  }
-
-  /** What `--restorer` names, as the CLI opens it: a converted folder, an official .pth (converted once into
-   *  the data folder), or an ONNX restorer. A file that is not one is MODEL_CORRUPT, with what to do. */
-  private async loadRestorer(): Promise<Restorer> {
-    const spec = this.config.restorer;
-    if (!fs.existsSync(spec))
-      throw new AppError('MODEL_MISSING', `the CodeFormer model is not installed (${spec})`);
-    try {
-      return await openRestorer(spec, this.config.dataDir, { providers: this.providers });
-    } catch (error) {
-      const text = error instanceof Error ? error.message.split('\n')[0]! : String(error);
-      // onnxruntime's words for a truncated or damaged file are not a user's: say what to do.
-      throw new AppError(
-        'MODEL_CORRUPT',
-        `the CodeFormer model cannot be opened (${text}): reinstall or re-import the model`,
-        {
-          cause: error,
-        },
-      );
-    }
+    const spec = installed(this.config.background);
+    if (!spec) return undefined;
+    return this.upsampler.get(() =>
+      openUpsampler(spec, this.config.dataDir, { providers: this.providers }).catch(
+        cannotOpen('the photo enlarger (Real-ESRGAN)', 'reinstall it, or export at the original size'),
+      ),
+    );
   }
 
   /** undefined: the platform's order (auto). */
@@ -251,31 +248,24 @@ export class Engine {
   private async useProviders(wanted: ExecutionProvider[] | undefined): Promise<void> {
     if (JSON.stringify(wanted) === JSON.stringify(this.providers)) return;
     this.providers = wanted;
-    await this.dropRestorer();
+    await this.dropModels();
   }
 
   /**
-   * Releases the open restorer, parser and upsampler, if any: the next restore or enlargement opens them again
-   * (another provider, a new model). The faces it restored go with it: what the next one restores may differ.
+   * Releases every model opened with a provider choice (restorer, parser, RetinaFace, upsampler): the next use
+   * opens them again (another provider, a new model). The faces restored go with them: what the next restore
+   * makes may differ.
    */
-  private async dropRestorer(): Promise<void> {
-    const open = this.restorer;
-    const parser = this.parser;
-    const upsampler = this.upsampler;
-    this.restorer = undefined;
-    this.parser = undefined;
-    this.upsampler = undefined;
+  private async dropModels(): Promise<void> {
     this.restoredFaces.clear();
-    await (await open?.catch(() => undefined))?.release();
-    await (await parser?.catch(() => undefined))?.release();
-    await (await upsampler?.catch(() => undefined))?.release();
+    await Promise.all([this.restorer, this.parser, this.retinaFace, this.upsampler].map((m) => m.drop()));
   }
 
   /** Converts a model checkpoint into its installed folder, then drops the open restorer (it may be that one). */
   private async installCheckpoint(args: InstallArgs) {
     const entry = findModel(args.id, readManifest(args.manifest));
     convertInto(entry, args.file, args.dataDir, args.sha256);
-    await this.dropRestorer();
+    await this.dropModels();
     return { installed: entry.id };
   }
 
@@ -421,7 +411,7 @@ export class Engine {
     const { photo, source } = loaded;
     const upscale = args.upscale ?? 1;
     checkEnlargement(photo.pixels.width, photo.pixels.height, upscale);
-    const { canvas, enlargedBy } = await enlargeForExport(
+    const { canvas, enlargedBy } = await enlargePhoto(
       photo.pixels,
       upscale,
       upscale > 1 ? await this.openUpsampler() : undefined,

@@ -53,23 +53,26 @@ export interface PhotoEnlarger {
 /** How an export was enlarged: not at all, by the enlarger (Real-ESRGAN), or by plain (bilinear) resizing. */
 export type EnlargedBy = 'none' | 'real-esrgan' | 'resizing';
 
+/** The photo enlarged `upscale` times, bilinear as the official background path (§8.4); a copy at ×1. */
+export function enlargeRaster(raster: Raster, upscale: number): Raster {
+  if (upscale === 1) return { ...raster, data: raster.data.slice() };
+  return resizeRaster(raster, raster.width * upscale, raster.height * upscale);
+}
+
 /**
- * `pixels` enlarged `upscale` times for an export, a new raster in their depth and layout (a copy at ×1): by
- * `enlarger` when there is one, tile by tile with `options` (progress, cancel between tiles), else bilinear as
- * the official pipeline does without its background upsampler.
+ * `pixels` enlarged `upscale` times, a new raster in their depth and layout (a copy at ×1), for the faces to be
+ * pasted onto (the CLI's `--upscale`, an export's size): by `enlarger` when there is one, tile by tile with
+ * `options` (progress, cancel between tiles), else bilinear as the official pipeline does without its
+ * background upsampler.
  */
-export async function enlargeForExport(
+export async function enlargePhoto(
   pixels: Raster,
   upscale: number,
   enlarger: PhotoEnlarger | undefined,
   options: Pick<UpscaleOptions, 'onProgress' | 'signal'> = {},
 ): Promise<{ canvas: Raster; enlargedBy: EnlargedBy }> {
-  if (upscale === 1) return { canvas: { ...pixels, data: pixels.data.slice() }, enlargedBy: 'none' };
-  if (!enlarger) {
-    // Bilinear, as pipeline.ts enlargeRaster (the CLI's `--upscale` without `--background`).
-    const canvas = resizeRaster(pixels, pixels.width * upscale, pixels.height * upscale);
-    return { canvas, enlargedBy: 'resizing' };
-  }
+  if (upscale === 1) return { canvas: enlargeRaster(pixels, 1), enlargedBy: 'none' };
+  if (!enlarger) return { canvas: enlargeRaster(pixels, upscale), enlargedBy: 'resizing' };
   return {
     canvas: await enlarger.upscale(pixels, { ...options, outscale: upscale }),
     enlargedBy: 'real-esrgan',

@@ -1,6 +1,7 @@
 import { FACE_SIZE, alignToTemplate, warpToTemplate, type Similarity } from './align.ts';
 import type { DetectedFace } from './detect.ts';
 import { decodePhoto, toRgb8, type Photo, type Raster, type RgbImage } from './image.ts';
+import { enlargePhoto, type PhotoEnlarger } from './enlarge.ts';
 import { pasteBack, replaceFace, type RestoredFace } from './paste.ts';
 import { resizeRaster } from './resize.ts';
 import {
@@ -40,16 +41,11 @@ export interface RestoreOptions {
   readonly blend?: 'face' | 'square';
   readonly parser?: FaceMasker;
   /** Enlarges the background when `upscale` > 1 (Real-ESRGAN, upscale.ts); without it, bilinear with a note. */
-  readonly background?: BackgroundUpsampler;
+  readonly background?: PhotoEnlarger;
   /** What is done to each face (default 'restore'); the restorer must be the task's model. */
   readonly task?: FaceTask;
   /** inpaint: the damage, painted white on black at the photo's size (default: its pure-white pixels). */
   readonly damage?: Raster;
-}
-
-/** What enlarges a whole photo: Real-ESRGAN ×2 (upscale.ts Upsampler), or a test's stand-in. */
-export interface BackgroundUpsampler {
-  upscale(raster: Raster, options: { outscale: number }): Promise<Raster>;
 }
 
 type Landmarks5 = readonly (readonly [number, number])[];
@@ -100,12 +96,6 @@ function since(start: number): number {
   return Math.round((performance.now() - start) * 10) / 10;
 }
 
-/** The photo enlarged `upscale` times, bilinear as the official background path (§8.4); a copy at ×1. */
-export function enlargeRaster(raster: Raster, upscale: number): Raster {
-  if (upscale === 1) return { ...raster, data: raster.data.slice() };
-  return resizeRaster(raster, raster.width * upscale, raster.height * upscale);
-}
-
 /**
  * Whole photo: detect (or take the given points) → align → restore → paste back, every face at the same
  * fidelity. `detector` may be undefined only when the landmarks are given.
@@ -129,19 +119,15 @@ export async function restorePhoto(
 
   t = performance.now();
   const warnings: string[] = [];
-  let output: Raster;
   // The background is enlarged from the original, then the faces pasted onto it (§8.4 "Background").
-  if (options.upscale > 1 && options.background) {
-    output = await options.background.upscale(photo.pixels, { outscale: options.upscale });
-    ms.background = since(t);
-  } else {
-    if (options.upscale > 1) {
-      warnings.push(
-        'the background was enlarged by plain resizing (bilinear): install Real-ESRGAN ×2 for a sharper one',
-      );
-    }
-    output = enlargeRaster(photo.pixels, options.upscale);
-    ms.paste += since(t);
+  const enlarged = await enlargePhoto(photo.pixels, options.upscale, options.background);
+  let output = enlarged.canvas;
+  if (enlarged.enlargedBy === 'real-esrgan') ms.background = since(t);
+  else ms.paste += since(t);
+  if (enlarged.enlargedBy === 'resizing') {
+    warnings.push(
+      'the background was enlarged by plain resizing (bilinear): install Real-ESRGAN ×2 for a sharper one',
+    );
   }
   const task = options.task ?? 'restore';
   // A colorized face needs colour channels to land in (a gray canvas would take its luma).
