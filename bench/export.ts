@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Engine } from '../src-main/core/engine-process/ops.ts';
+import { directContext } from '../src-main/core/engine/serve.ts';
 import { addPhotos, createAlbum, openLibrary } from '../src-main/core/library/index.ts';
 import { coreFor } from '../tests/support/core.ts';
 import { photo, YUNET } from '../tests/support/paths.ts';
@@ -64,7 +65,7 @@ try {
   const engine = new Engine({ ...config, dataDir: path.join(root, 'engine-data') });
   const handlers = engine.handlers();
   const signal = new AbortController().signal;
-  const context = { signal, progress: () => {} };
+  const context = directContext(signal);
   await handlers.info!({}, context);
   const hashes = list.map((p) => createHash('sha256').update(fs.readFileSync(p.path)).digest('hex'));
   let engineMs = Infinity;

@@ -16,6 +16,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Engine, type FaceCounts, type FaceGeometry } from '../src-main/core/engine-process/ops.ts';
 import { RestoredFaces } from '../src-main/core/engine/restored-faces.ts';
+import { directContext } from '../src-main/core/engine/serve.ts';
 import { writeGraphs } from '../src-main/core/models/convert.ts';
 import { PRESETS } from '../src-main/core/nn/codeformer/config.ts';
 import { photo, YUNET } from '../tests/support/paths.ts';
@@ -31,7 +32,7 @@ const { values } = parseArgs({
 const runs = Math.max(1, Number(values.runs));
 const file = photo(values.photo);
 const sha256 = createHash('sha256').update(fs.readFileSync(file)).digest('hex');
-const context = { signal: new AbortController().signal, progress: () => {} };
+const context = directContext();
 /** The editor's w are on a 0.05 grid; one per face, w = 0 (the graph without CFT) among them. */
 const FIDELITIES = [0.5, 0, 0.75, 1, 0.25, 0.7];
 

@@ -48,6 +48,8 @@ changed, and nothing already in --out is overwritten (a taken name gets -1, -2, 
   --landmarks <json>  the faces' five points instead of detecting them ({"landmarks": [[[x, y] × 5], …]}: left
                       eye, right eye, nose, left and right mouth corner); one input only
   --aligned           the inputs are faces already cropped and aligned to 512×512: restore them as they are
+  --only-center-face  restore only the face nearest the middle of each photo (the official
+                      --only_center_face), with either detector
   --upscale <1..8>    also enlarge the whole photo this many times (default 1)
   --background <model> what enlarges the photo with --upscale: Real-ESRGAN ×2, RealESRGAN_x2plus.pth or a
                       converted folder (default: <data folder>/models/realesrgan-x2plus when installed, else
@@ -70,8 +72,8 @@ Exit status: 0 converted, 1 the checkpoint was refused (the reason on stderr), 2
 const USAGE = `Usage:
   heirloom restore <file|folder>... --out <folder> [--task restore|colorize|inpaint] [--w 0.5]
                    [--restorer <model>] [--detector <model>] [--parser <model>] [--mask parse|square|<file>]
-                   [--landmarks <json>] [--aligned] [--upscale 1] [--background <model>] [--no-provenance]
-                   [--json]
+                   [--landmarks <json>] [--aligned] [--only-center-face] [--upscale 1]
+                   [--background <model>] [--no-provenance] [--json]
   heirloom convert <checkpoint.pth> --out <folder>
   heirloom models list | download <id> | import <id> <file> | verify [<id>]
 
@@ -180,6 +182,7 @@ async function restore(argv: string[], io: Terminal): Promise<number> {
       landmarks: { type: 'string' },
       background: { type: 'string' },
       aligned: { type: 'boolean', default: false },
+      'only-center-face': { type: 'boolean', default: false },
       upscale: { type: 'string' },
       json: { type: 'boolean', default: false },
       'no-provenance': { type: 'boolean', default: false },
@@ -228,6 +231,10 @@ async function restore(argv: string[], io: Terminal): Promise<number> {
   const landmarks = values.landmarks === undefined ? undefined : readLandmarks(values.landmarks, usage);
   if (landmarks && positionals.length !== 1) throw usage('--landmarks goes with exactly one photo');
   if (landmarks && values.aligned) throw usage('--landmarks and --aligned do not go together');
+  if (values['only-center-face'] && (values.aligned || landmarks)) {
+    const other = values.aligned ? '--aligned' : '--landmarks';
+    throw usage(`--only-center-face and ${other} do not go together: it chooses among detected faces`);
+  }
   const defaults = defaultModelPaths(defaultDataDir());
   const installed = { restore: defaults.restorer, colorize: defaults.colorizer, inpaint: defaults.inpainter };
   const restorerPath = values.restorer ?? installed[task];
@@ -298,6 +305,7 @@ async function restore(argv: string[], io: Terminal): Promise<number> {
       blend,
       ...(landmarks ? { landmarks } : {}),
       ...(damage ? { damage } : {}),
+      ...(values['only-center-face'] ? { onlyCenterFace: true } : {}),
       io,
     });
     return failed > 0 ? 1 : 0;

@@ -45,6 +45,8 @@ export interface RestoreCommand {
   readonly landmarks?: readonly [number, number][][];
   /** inpaint: the damage mask (white = damaged), the size of each input. */
   readonly damage?: Raster;
+  /** Restore only the detected face nearest each photo's centre (`--only-center-face`). */
+  readonly onlyCenterFace?: boolean;
   readonly io: Terminal;
 }
 
@@ -128,6 +130,7 @@ export async function runRestore(command: RestoreCommand): Promise<number> {
             ...(command.parser ? { parser: command.parser } : {}),
             ...(command.background ? { background: command.background } : {}),
             ...(command.landmarks ? { landmarks: command.landmarks } : {}),
+            ...(command.onlyCenterFace ? { onlyCenterFace: true } : {}),
           });
       const t = performance.now();
       // The original's EXIF, IPTC, XMP, DPI, profile and PNG texts go with it (metadata.ts).

@@ -107,6 +107,23 @@ export type FaceOrigin = 'detected' | 'drawn';
  */
 export type FaceBlend = 'face' | 'square';
 
+/**
+ * What is done to a face, each by its own released CodeFormer model: restore (codeformer.pth, at the face's w),
+ * colorize a black-and-white face (codeformer_colorization.pth, at w = 0; the rest of the photo stays as it
+ * is), or repair the damage the user painted on it (codeformer_inpainting.pth, at w = 1; every pixel outside
+ * the painted damage stays as it is).
+ */
+export type FaceTask = 'restore' | 'colorize' | 'inpaint';
+
+/**
+ * One brush stroke over a face's damage: the line through `points`, `radius` each side, in the photo's pixels
+ * from its top-left corner (pixel (i, j) spans i…i+1 and j…j+1), as the editor draws them over the photo.
+ */
+export interface DamageStroke {
+  readonly radius: number;
+  readonly points: readonly (readonly [number, number])[];
+}
+
 export interface Face {
   readonly id: number;
   readonly photoId: number;
@@ -125,6 +142,9 @@ export interface Face {
   /** CodeFormer's fidelity w ∈ [0, 1]. */
   readonly fidelity: number;
   readonly blend: FaceBlend;
+  readonly task: FaceTask;
+  /** The damage painted on the face, for `inpaint` (kept when the task changes, so it can be taken back). */
+  readonly damage: readonly DamageStroke[];
 }
 
 export interface Preview {

@@ -79,6 +79,15 @@ function route<O>() {
   return <I extends z.ZodType>(input: I): Route<I, O> => ({ input });
 }
 const empty = z.object({}).strict();
+const point = z.tuple([z.number().finite(), z.number().finite()]);
+/** The damage painted on a face: at most 1,000 strokes of 10,000 points (a stroke is thinned as it is drawn). */
+const damage = z
+  .array(
+    z
+      .object({ radius: z.number().positive().max(10_000), points: z.array(point).min(1).max(10_000) })
+      .strict(),
+  )
+  .max(1000);
 
 export const routes = {
   'app.info': route<AppInfo>()(empty),
@@ -161,11 +170,13 @@ export const routes = {
         enabled: z.boolean().optional(),
         fidelity: fidelity.optional(),
         blend: z.enum(['face', 'square']).optional(),
+        task: z.enum(['restore', 'colorize', 'inpaint']).optional(),
+        damage: damage.optional(),
       })
       .strict()
       .refine(
-        (v) => v.enabled !== undefined || v.fidelity !== undefined || v.blend !== undefined,
-        'give enabled, fidelity or blend',
+        (v) => Object.keys(v).some((k) => k !== 'faceId'),
+        'give enabled, fidelity, blend, task or damage',
       ),
   ),
   /** A face the detector missed, in a box the user drew. */

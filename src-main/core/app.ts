@@ -109,14 +109,15 @@ export function createCore(config: CoreConfig, ports: CorePorts): Core {
   let modelInfo: Promise<ModelInfo> | undefined;
   const model = (): Promise<ModelInfo> => {
     modelInfo ??= engine
-      .request<{ provider: string; fallbackReason: string | null; model: ModelInfo }>(
-        'info',
-        {},
-        { priority: 'preview' },
-      )
+      .request<{
+        provider: string;
+        fallbackReason: string | null;
+        model: ModelInfo;
+        taskModels?: ModelInfo['taskModels'];
+      }>('info', {}, { priority: 'preview' })
       .then((info) => {
         engineInfo = info;
-        return info.model;
+        return { ...info.model, ...(info.taskModels ? { taskModels: info.taskModels } : {}) };
       });
     modelInfo.catch(() => (modelInfo = undefined));
     return modelInfo;
@@ -302,8 +303,7 @@ export function createCore(config: CoreConfig, ports: CorePorts): Core {
     },
 
     'face.list': ({ photoId }) => library.listFaces(lib, photoId),
-    'face.update': ({ faceId, enabled, fidelity, blend }) =>
-      library.updateFace(lib, faceId, { enabled, fidelity, blend }),
+    'face.update': ({ faceId, ...changes }) => library.updateFace(lib, faceId, changes),
     'face.add': async ({ photoId, box }) => {
       const p = usable(photo(photoId));
       const found = await noting(

@@ -9,7 +9,7 @@ export type { Priority } from './engine-client/queue.ts';
 /*
  * The main process's side of the engine process (ARCHITECTURE.md rule 4). It owns the order of the work:
  * one queue by priority, one run in the engine at a time (the engine has one set of sessions, and two runs
- * would only fight for the same cores), requests coalesced and cancelled here, and the engine restarted
+ * would only fight for the same cores; a run that pauses lets a more urgent one go while it waits), requests coalesced and cancelled here, and the engine restarted
  * when it dies (a native crash in onnxruntime must not take the app down with it).
  */
 
@@ -29,6 +29,13 @@ export interface RequestOptions {
    * background work, which would otherwise hold the engine for a whole restore while the user waits.
    */
   readonly yields?: boolean;
+  /**
+   * The request pauses for more urgent ones instead: while it runs, the most urgent request waiting that is more
+   * urgent than it is sent to run at its next pause (serve.ts), and it then goes on where it was. For a long
+   * export, which would otherwise hold every preview for as long as it takes to enlarge a scan, and would lose
+   * its work if stopped.
+   */
+  readonly pauses?: boolean;
   /** Aborting rejects the request with CANCELLED at once; a running one is asked to stop. */
   readonly signal?: AbortSignal;
   readonly onProgress?: (data: unknown) => void;
@@ -72,6 +79,7 @@ interface Request {
   readonly priority: Priority;
   readonly coalesceKey: string | undefined;
   readonly yields: boolean;
+  readonly pauses: boolean;
   readonly onProgress: ((data: unknown) => void) | undefined;
   settled: boolean;
   /** Asked to stop for a more urgent request: its run's end puts it back in the queue instead of settling it. */
@@ -88,6 +96,8 @@ interface Engine {
    * replies for it: only then is the next one sent, so at most one operation runs in the engine.
    */
   running: Request | null;
+  /** A more urgent request sent to run while `running` (one that pauses) waits for it. */
+  jumper: Request | null;
   startTimer: NodeJS.Timeout | undefined;
   /** Set when the client killed it for not starting in time, so its exit is told as that. */
   failedToStart: string | undefined;
@@ -130,7 +140,7 @@ export class EngineClient {
     const engine = this.engine;
     if (!engine) return 'stopped';
     if (!engine.ready) return 'starting';
-    return engine.running ? 'busy' : 'idle';
+    return engine.running || engine.jumper ? 'busy' : 'idle';
   }
 
   /** The engine process's id, while there is one. */
@@ -156,6 +166,7 @@ export class EngineClient {
         priority: options.priority,
         coalesceKey: options.coalesceKey,
         yields: options.yields === true,
+        pauses: options.pauses === true,
         onProgress: options.onProgress,
         settled: false,
         preempted: false,
@@ -201,14 +212,16 @@ export class EngineClient {
     // arrival order like any other (jumping the queue would let one busy slider starve every other face).
     const replaced = this.queue.add(request);
     replaced?.settle({ error: superseded(replaced.op) });
+    // The run in front of the newcomer: the one that jumped ahead, else the running one.
+    const front = this.engine?.jumper ?? running;
     if (
-      running?.yields &&
-      !running.settled &&
-      !running.preempted &&
-      PRIORITIES.indexOf(request.priority) < PRIORITIES.indexOf(running.priority)
+      front?.yields &&
+      !front.settled &&
+      !front.preempted &&
+      PRIORITIES.indexOf(request.priority) < PRIORITIES.indexOf(front.priority)
     ) {
-      running.preempted = true;
-      this.engine!.transport.send({ type: 'cancel', id: running.id });
+      front.preempted = true;
+      this.engine!.transport.send({ type: 'cancel', id: front.id });
     }
     if (!this.engine) this.startEngine();
     this.pump();
@@ -218,12 +231,16 @@ export class EngineClient {
   private drop(request: Request, error: AppError): void {
     if (request.settled) return;
     const engine = this.engine;
-    if (engine?.running === request) engine.transport.send({ type: 'cancel', id: request.id });
-    else this.queue.remove(request);
+    if (engine?.running === request || engine?.jumper === request) {
+      engine.transport.send({ type: 'cancel', id: request.id });
+    } else this.queue.remove(request);
     request.settle({ error });
   }
 
-  /** Sends the most urgent request when the engine is ready and free. */
+  /**
+   * Sends the most urgent request when the engine is ready and free; while it runs one that pauses, the most
+   * urgent request more urgent than that one, to jump ahead of it.
+   */
   private pump(): void {
     const engine = this.engine;
     if (engine?.ready && !engine.running) {
@@ -232,6 +249,12 @@ export class EngineClient {
         engine.running = next;
         engine.transport.send({ type: 'run', id: next.id, op: next.op, args: next.args });
       }
+    } else if (engine?.ready && engine.running?.pauses && !engine.running.settled && !engine.jumper) {
+      const next = this.queue.take();
+      if (next && PRIORITIES.indexOf(next.priority) < PRIORITIES.indexOf(engine.running.priority)) {
+        engine.jumper = next;
+        engine.transport.send({ type: 'run', id: next.id, op: next.op, args: next.args, jumps: true });
+      } else if (next) this.queue.putBack(next);
     }
     this.emitState();
   }
@@ -252,6 +275,7 @@ export class EngineClient {
       transport,
       ready: false,
       running: null,
+      jumper: null,
       startTimer: undefined,
       failedToStart: undefined,
       exited: new Promise<void>((resolve) => (markExited = resolve)),
@@ -278,13 +302,14 @@ export class EngineClient {
       this.pump();
       return;
     }
-    const request = engine.running;
-    if (request?.id !== message.id) return;
+    const request = [engine.jumper, engine.running].find((r) => r?.id === message.id);
+    if (!request) return;
     if (message.type === 'progress') {
       if (!request.settled) request.onProgress?.(message.data);
       return;
     }
-    engine.running = null;
+    if (request === engine.jumper) engine.jumper = null;
+    else engine.running = null;
     this.deaths = [];
     if (
       request.preempted &&
@@ -303,7 +328,7 @@ export class EngineClient {
     clearTimeout(engine.startTimer);
     if (this.closing || engine !== this.engine) return;
     this.engine = null;
-    const running = engine.running;
+    const running = engine.jumper ?? engine.running;
     const doing = running ? ` while running ${running.op}` : engine.ready ? '' : ' while starting';
     const reason = engine.failedToStart
       ? `the engine process ${engine.failedToStart}`
@@ -318,18 +343,22 @@ export class EngineClient {
         `${reason}; it stopped ${deaths} times within ${seconds(windowMs)} without finishing any work, so it was not restarted`,
       );
       running?.settle({ error });
+      engine.running?.settle({ error });
       this.failAll(error);
       this.emitState();
       return;
     }
     // The running request is not retried: it may be what killed the engine. The waiting ones run on the new one.
     running?.settle({ error: new AppError('INTERNAL', `${reason}; it has been restarted`) });
+    // A paused run under the one that jumped ahead died with it, but did not kill it.
+    engine.running?.settle({ error: new AppError('INTERNAL', `${reason}; it has been restarted`) });
     this.startEngine();
     this.options.onRestart?.(reason);
   }
 
   private failAll(error: AppError): void {
     this.engine?.running?.settle({ error });
+    this.engine?.jumper?.settle({ error });
     for (const request of this.queue.drain()) request.settle({ error });
   }
 

@@ -4,6 +4,7 @@ import type { Box, Job, JobState, Landmarks, Upscale } from '../contract/dto.ts'
 import { AppError } from '../contract/errors.ts';
 import type { EventName, Events } from '../contract/events.ts';
 import type { EngineClient } from './engine-client.ts';
+import { engineFace } from './engine-face.ts';
 import { whyPhotoFailed } from './failures.ts';
 import { makeFolder } from './files.ts';
 import {
@@ -52,6 +53,11 @@ interface Exporting extends ExportParams {
 export interface ModelInfo {
   readonly name: string;
   readonly sha256: string;
+  /** The colorization and inpainting models installed (null: not installed), which faces of those tasks use. */
+  readonly taskModels?: {
+    readonly colorize: { readonly name: string; readonly sha256: string } | null;
+    readonly inpaint: { readonly name: string; readonly sha256: string } | null;
+  };
 }
 
 export interface JobServices {
@@ -368,7 +374,7 @@ export class JobRunner {
         {
           path: photo.path,
           sha256: photo.sha256,
-          faces: faces.map((f) => ({ landmarks: f.landmarks, fidelity: f.fidelity, blend: f.blend })),
+          faces: faces.map(engineFace),
           format: params.format,
           quality: params.quality ?? undefined,
           provenance: params.provenance
@@ -383,6 +389,8 @@ export class JobRunner {
         },
         {
           priority: 'export',
+          // Previews go between its tiles and faces: the user's editing does not wait for a long export.
+          pauses: true,
           signal,
           // A 40 MP photo is some 200 tiles of 448 px: one event per whole percent is enough to follow it.
           onProgress: (data) => {

@@ -113,7 +113,10 @@ export class ModelService {
     if (isCheckpoint(entry)) await this.convert(entry, file, sha256, false);
     else await installCopy(entry, file, this.options.dataDir);
     this.options.onInstalled();
-    return this.state(entry);
+    // Said to every screen, as a download's end is: the editor offers what the new model does at once.
+    const state = this.state(entry);
+    this.options.emit('model.state', { id: entry.id, status: state.status, error: null });
+    return state;
   }
 
   private async convert(entry: ModelEntry, file: string, sha256: string, ours: boolean): Promise<void> {

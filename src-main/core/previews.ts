@@ -3,7 +3,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Face, Photo } from '../contract/dto.ts';
 import type { EngineClient } from './engine-client.ts';
+import { engineFace } from './engine-face.ts';
 import type { ModelInfo } from './jobs.ts';
+
+/** The models a render of these faces depends on besides the restorer: those of their other tasks. */
+function taskModels(faces: readonly ReturnType<typeof engineFace>[], model: ModelInfo) {
+  const tasks = [...new Set(faces.flatMap((f) => (f.task ? [f.task] : [])))].sort();
+  return tasks.map((task) => [task, model.taskModels?.[task]?.sha256 ?? null]);
+}
 
 /**
  * Rendered pixels live in the cache folder, never in the library (ARCHITECTURE.md): a file per render, named
@@ -15,6 +22,12 @@ export class Previews {
   private written = 0;
   /** Face previews being rendered, by key: a background ask for the same pixels waits for them instead. */
   private readonly rendering = new Map<string, Promise<unknown>>();
+  /**
+   * Prepared steps pasted through a parsing mask the face had at another w (the engine's `nearMasks`): good for
+   * a drag, but the slider at rest on that w asks for the exact picture, which is then made (parse and paste
+   * only: the restored face is in the engine's memory). Forgotten on a restart, which only costs that.
+   */
+  private readonly approximate = new Set<string>();
 
   constructor(
     private readonly cacheDir: string,
@@ -53,7 +66,15 @@ export class Previews {
   async face(photo: Photo, face: Face, fidelity: number, model: ModelInfo, background = false) {
     const geometry = { box: face.box, landmarks: face.landmarks };
     const before = this.key([photo.sha256, geometry]);
-    const key = this.key([photo.sha256, geometry, model.sha256, fidelity.toFixed(3), face.blend]);
+    const { task, damage } = engineFace(face);
+    const key = this.key([
+      photo.sha256,
+      geometry,
+      model.sha256,
+      fidelity.toFixed(3),
+      face.blend,
+      ...(task ? [task, damage ?? null, taskModels([{ ...engineFace(face) }], model)] : []),
+    ]);
     const out = this.file('preview', key);
     if (background) {
       // In a loop: whoever wakes first renders (if the render waited for failed), and the others wait for that.
@@ -61,10 +82,13 @@ export class Previews {
         await pending.catch(() => undefined);
       }
     }
-    const cached = fs.existsSync(out) && fs.existsSync(this.file('before', before));
+    const cached =
+      fs.existsSync(out) &&
+      fs.existsSync(this.file('before', before)) &&
+      (background || !this.approximate.has(key));
     if (cached) await this.used(out, false);
     else {
-      const render = this.engine.request(
+      const render = this.engine.request<{ faces: { borrowed?: number } }>(
         'preview',
         {
           path: photo.path,
@@ -72,6 +96,9 @@ export class Previews {
           face: geometry,
           fidelity,
           blend: face.blend,
+          ...(task ? { task } : {}),
+          ...(damage ? { damage } : {}),
+          ...(background ? { nearMasks: true } : {}),
           out,
           beforeOut: this.file('before', before),
         },
@@ -82,7 +109,9 @@ export class Previews {
       );
       this.rendering.set(key, render);
       try {
-        await render;
+        const { faces } = await render;
+        if ((faces.borrowed ?? 0) > 0) this.approximate.add(key);
+        else this.approximate.delete(key);
       } finally {
         if (this.rendering.get(key) === render) this.rendering.delete(key);
       }
@@ -93,10 +122,9 @@ export class Previews {
 
   /** The whole photo with every enabled face at its own w. */
   async photo(photo: Photo, faces: readonly Face[], model: ModelInfo) {
-    const enabled = faces
-      .filter((f) => f.enabled)
-      .map((f) => ({ landmarks: f.landmarks, fidelity: f.fidelity, blend: f.blend }));
-    const key = this.key([photo.sha256, enabled, model.sha256]);
+    const enabled = faces.filter((f) => f.enabled).map(engineFace);
+    const others = taskModels(enabled, model);
+    const key = this.key([photo.sha256, enabled, model.sha256, ...(others.length > 0 ? [others] : [])]);
     const out = this.file('render', key);
     if (fs.existsSync(out)) await this.used(out, false);
     else {

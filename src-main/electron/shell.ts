@@ -143,13 +143,17 @@ export function startShell<W extends ShellWindow>(
   });
 
   return app.whenReady().then(() => {
-    const { detector, restorer, parser, retinaface, background } = defaultModelPaths(paths.dataDir);
+    const { detector, restorer, parser, retinaface, background, colorizer, inpainter } = defaultModelPaths(
+      paths.dataDir,
+    );
     const engine: EngineConfig = {
       detector,
       restorer,
       parser,
       retinaface,
       background,
+      colorizer,
+      inpainter,
       dataDir: paths.dataDir,
     };
     try {

@@ -60,6 +60,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     parser: defaults.parser,
     retinaface: defaults.retinaface,
     background: defaults.background,
+    colorizer: defaults.colorizer,
+    inpainter: defaults.inpainter,
     dataDir,
   };
   const token = newToken();

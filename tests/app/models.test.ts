@@ -167,3 +167,44 @@ test('the model mirror is a setting: downloads come from it, a URL that is not h
     await mirror.close();
   }
 });
+
+test('a model imported from a file on disk is said to every screen (model.state), as a download is', async () => {
+  const root = tempDir();
+  const file = path.join(root, 'codeformer_inpainting.pth');
+  writePth(file, seededStateDict(TINY_PRESETS.inpainting, 3), 1500);
+  const manifest = path.join(root, 'manifest.json');
+  const license = 'S-Lab License 1.0 (non-commercial use only)';
+  fs.writeFileSync(
+    manifest,
+    JSON.stringify({
+      models: [
+        manifestEntry(
+          'codeformer-inpainting',
+          'face-inpainting',
+          'codeformer_inpainting.pth',
+          fs.readFileSync(file),
+          license,
+        ),
+      ],
+    }),
+  );
+  const dataDir = path.join(root, 'data');
+  const local = coreFor(
+    dataDir,
+    { detector: YUNET, restorer: path.join(dataDir, 'models', 'codeformer') },
+    { config: { modelManifest: manifest }, tinyPresets: true },
+  );
+  try {
+    const said: Events['model.state'][] = [];
+    local.subscribe((m) => m.event === 'model.state' && said.push(m.data));
+    const state = await local.dispatch('model.import', {
+      id: 'codeformer-inpainting',
+      path: file,
+      acceptLicense: true,
+    });
+    assert.equal(state.status, 'ready');
+    assert.deepEqual(said, [{ id: 'codeformer-inpainting', status: 'ready', error: null }]);
+  } finally {
+    await local.close();
+  }
+});

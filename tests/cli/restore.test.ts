@@ -466,6 +466,69 @@ describe('heirloom restore never loses a file', () => {
   });
 });
 
+test('--only-center-face restores only the face nearest the middle; refused with --aligned or --landmarks', async () => {
+  const input = photo('CodeFormer/inputs/whole_imgs/00.jpg');
+  const all = await runMain(['restore', input, '--out', tempDir(), '--json', ...MODELS]);
+  const one = await runMain([
+    'restore',
+    input,
+    '--out',
+    tempDir(),
+    '--json',
+    '--only-center-face',
+    ...MODELS,
+  ]);
+  assert.equal(all.code, 0, all.stderr);
+  assert.equal(one.code, 0, one.stderr);
+  const [every] = jsonLines(all);
+  const [only] = jsonLines(one);
+  const boxes = (every!.faces as { box: number[] }[]).map((f) => f.box);
+  assert.ok(boxes.length > 1, `${boxes.length} faces in 00.jpg`);
+  const [cx, cy] = [Number(every!.width) / 2, Number(every!.height) / 2];
+  const away = (b: number[]) => Math.hypot(b[0]! + b[2]! / 2 - cx, b[1]! + b[3]! / 2 - cy);
+  const nearest = boxes.reduce((best, b) => (away(b) < away(best) ? b : best));
+  assert.deepEqual(
+    (only!.faces as { box: number[] }[]).map((f) => f.box),
+    [nearest],
+  );
+
+  const points = path.join(tempDir(), 'points.json');
+  fs.writeFileSync(
+    points,
+    JSON.stringify({
+      landmarks: [
+        [
+          [1, 1],
+          [3, 1],
+          [2, 2],
+          [1, 3],
+          [3, 3],
+        ],
+      ],
+    }),
+  );
+  const cases: [string[], RegExp][] = [
+    [['--aligned'], /--only-center-face and --aligned do not go together/],
+    [['--landmarks', points], /--only-center-face and --landmarks do not go together/],
+  ];
+  for (const [extra, message] of cases) {
+    const run = await runMain([
+      'restore',
+      input,
+      '--out',
+      tempDir(),
+      '--only-center-face',
+      ...extra,
+      ...MODELS,
+    ]);
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(run.stderr.split('\n')[0]!, message);
+    assert.equal(run.stdout, '');
+  }
+  const help = await runMain(['restore', '--help']);
+  assert.ok(help.stdout.includes('--only-center-face'));
+});
+
 test('each output says in its XMP how it was restored, unless --no-provenance', async () => {
   const out = tempDir();
   const input = photo('CodeFormer/inputs/whole_imgs/00.jpg');

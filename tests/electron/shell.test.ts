@@ -155,6 +155,8 @@ describe('the shell quits', () => {
         parser: path.join(dataDir, 'models', 'parsenet'),
         retinaface: path.join(dataDir, 'models', 'retinaface-r50'),
         background: path.join(dataDir, 'models', 'realesrgan-x2plus'),
+        colorizer: path.join(dataDir, 'models', 'codeformer-colorization'),
+        inpainter: path.join(dataDir, 'models', 'codeformer-inpainting'),
         dataDir,
       },
     );

@@ -60,6 +60,18 @@ const handlers: Record<string, Handler> = {
     }
     return 'slept';
   }),
+  // As `sleep`, pausing between slices as a long export does between tiles: a run sent to jump goes there.
+  pausing: traced('pausing', async (value, { pause, progress }) => {
+    const end = performance.now() + (argsOf(value).ms ?? 0);
+    progress('started');
+    let slices = 0;
+    while (performance.now() < end) {
+      blockFor(5);
+      slices++;
+      await pause();
+    }
+    return slices;
+  }),
   block: traced('block', async (value, { signal }) => {
     blockFor(argsOf(value).ms ?? 0);
     await checkpoint(signal);

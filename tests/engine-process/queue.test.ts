@@ -223,3 +223,68 @@ test('a running background request is not stopped by one as urgent or less: they
     'done echo:detect',
   ]);
 });
+
+test('an export that pauses lets previews, background work and detections go between its steps, and goes on where it was', async () => {
+  await takeHistory(client);
+  const first = started();
+  const exporting = client.request<number>(
+    'pausing',
+    { ms: 400, tag: 'export' },
+    { priority: 'export', pauses: true, ...first },
+  );
+  await first.started;
+  const later = client.request('echo', { tag: 'another-export' }, { priority: 'export' });
+  const preview = client.request('echo', { tag: 'preview' }, { priority: 'preview' });
+  const detect = client.request('echo', { tag: 'detect' }, { priority: 'detect' });
+  assert.deepEqual(await preview, { tag: 'preview' });
+  await detect;
+  const slices = await exporting;
+  assert.ok(slices >= 40, `the export ran its whole time once: ${slices} slices`);
+  await later;
+  assert.deepEqual(await takeHistory(client), [
+    'start pausing:export',
+    'start echo:preview',
+    'done echo:preview',
+    'start echo:detect',
+    'done echo:detect',
+    'done pausing:export',
+    // Another export is as urgent as the running one: it waits for its end.
+    'start echo:another-export',
+    'done echo:another-export',
+  ]);
+});
+
+test('a preview stops background work that jumped ahead of an export; cancelling the export stops it at its next pause', async () => {
+  await takeHistory(client);
+  const first = started();
+  const controller = new AbortController();
+  const exporting = client.request(
+    'pausing',
+    { ms: 2000, tag: 'export' },
+    { priority: 'export', pauses: true, signal: controller.signal, ...first },
+  );
+  await first.started;
+  const second = started();
+  const background = client.request(
+    'sleep',
+    { ms: 300, tag: 'background' },
+    { priority: 'background', yields: true, ...second },
+  );
+  await second.started;
+  assert.deepEqual(await client.request('echo', { tag: 'preview' }, { priority: 'preview' }), {
+    tag: 'preview',
+  });
+  assert.equal(await background, 'slept');
+  controller.abort();
+  await assert.rejects(exporting, (error: AppError) => error.code === 'CANCELLED');
+  assert.deepEqual(await takeHistory(client), [
+    'start pausing:export',
+    'start sleep:background',
+    'cancelled sleep:background',
+    'start echo:preview',
+    'done echo:preview',
+    'start sleep:background',
+    'done sleep:background',
+    'cancelled pausing:export',
+  ]);
+});

@@ -12,6 +12,7 @@ import {
   type FaceGeometry,
   type RenderArgs,
 } from '../../src-main/core/engine-process/ops.ts';
+import { directContext } from '../../src-main/core/engine/serve.ts';
 import { writeGraphs } from '../../src-main/core/models/convert.ts';
 import { photo, YUNET } from '../support/paths.ts';
 import { TINY_PRESETS, writeSeededWeights } from '../support/seeded-weights.ts';
@@ -40,7 +41,7 @@ const PHOTO = photo('CodeFormer/inputs/whole_imgs/01.jpg');
 const SHA256 = createHash('sha256').update(fs.readFileSync(PHOTO)).digest('hex');
 /** One w per face, w = 0 (the graph without CFT) among them. */
 const FIDELITIES = [0.5, 0, 0.75, 1];
-const context = { signal: new AbortController().signal, progress: () => {} };
+const context = directContext();
 
 let model: string;
 let out: string;

@@ -42,11 +42,11 @@ describe('restored faces in memory', () => {
     assert.equal(memory.size, 0);
   });
 
-  test('recalls a face only for the same photo, points, w, model and provider', () => {
+  test('recalls a face only for the same photo, points, w, damage, model and provider', () => {
     const memory = new RestoredFaces();
-    memory.of(PHOTO, BY).remember(FACE, face(1));
+    memory.of(PHOTO).remember(FACE, BY, face(1));
     assert.deepEqual(
-      memory.of(PHOTO, BY).recall({ ...FACE, landmarks: FACE.landmarks.map((p) => [...p]) }),
+      memory.of(PHOTO).recall({ ...FACE, landmarks: FACE.landmarks.map((p) => [...p]) }, BY),
       face(1),
     );
     const misses: [string, string, RestoredBy, FaceToRestore][] = [
@@ -55,14 +55,20 @@ describe('restored faces in memory', () => {
       ['another provider', PHOTO, { ...BY, provider: 'cuda' }, FACE],
       ['another w', PHOTO, BY, { ...FACE, fidelity: 0.5004 }],
       ['a point moved', PHOTO, BY, { ...FACE, landmarks: [[100.5, 120], ...FACE.landmarks.slice(1)] }],
+      [
+        'other damage',
+        PHOTO,
+        BY,
+        { ...FACE, task: 'inpaint', damage: [{ radius: 3, points: [[100, 120]] }] },
+      ],
     ];
-    for (const [what, photo, by, f] of misses) assert.equal(memory.of(photo, by).recall(f), undefined, what);
+    for (const [what, photo, by, f] of misses) assert.equal(memory.of(photo).recall(f, by), undefined, what);
   });
 
   test('forgets everything when cleared', () => {
     const memory = new RestoredFaces();
-    memory.of(PHOTO, BY).remember(FACE, face(1));
+    memory.of(PHOTO).remember(FACE, BY, face(1));
     memory.clear();
-    assert.equal(memory.of(PHOTO, BY).recall(FACE), undefined);
+    assert.equal(memory.of(PHOTO).recall(FACE, BY), undefined);
   });
 });

@@ -4,7 +4,11 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { DetectedFace } from '../../src-main/core/engine/detect.ts';
 import { decodePhoto, type RgbImage } from '../../src-main/core/engine/image.ts';
-import { RetinaFaceDetector } from '../../src-main/core/engine/retinaface.ts';
+import {
+  RetinaFaceDetector,
+  officialReadScale,
+  withoutNarrowEyes,
+} from '../../src-main/core/engine/retinaface.ts';
 import { convertRetinaFace } from '../../src-main/core/nn/retinaface/index.ts';
 import { YUNET, photo } from '../support/paths.ts';
 import { writeSeededDetectorPth } from '../support/retinaface.ts';
@@ -58,6 +62,18 @@ describe('RetinaFaceDetector on a converted checkpoint', () => {
       assert.ok(y + h / 2 > -5 && y + h / 2 < image.height + 5, `centre y ${y + h / 2}`);
       for (const other of faces.slice(0, i)) assert.ok(overlap(face, other) <= 0.4);
     }
+  });
+
+  it('drops faces by the official eye value at the official read scale (default 5, 0 keeps all)', async () => {
+    const all = await detector.detect(image, { threshold: 0.55, eyeDistanceThreshold: 0 });
+    const kept = await detector.detect(image, { threshold: 0.55 });
+    const unit = officialReadScale(image.width, image.height);
+    assert.deepEqual(kept, withoutNarrowEyes(all, 5, unit));
+    // These random faces' values are about 1.4–2.1 photo pixels, 3.7–5.8 in the 672×512 image the official
+    // measures in: some go, some stay (measured in photo pixels, every one would go).
+    assert.ok(kept.length > 0 && kept.length < all.length, `${kept.length} of ${all.length} kept`);
+    assert.deepEqual(withoutNarrowEyes(all, 5), []);
+    assert.deepEqual(await detector.detect(image, { threshold: 0.55, eyeDistanceThreshold: 1e9 }), []);
   });
 
   it('opens the graph file itself too', async () => {

@@ -3,13 +3,17 @@ import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import {
   bgrMinusMean,
+  centerFace,
   decodeBox,
   decodeLandmarks,
   detectionScale,
   facesFromOutputs,
+  officialEyeDistance,
+  officialReadScale,
   retinaFaceInput,
   retinaFacePriors,
   suppressOverlaps,
+  withoutNarrowEyes,
   type Candidate,
 } from '../../src-main/core/engine/retinaface.ts';
 import { SOLVAY } from '../support/paths.ts';
@@ -181,5 +185,92 @@ describe('RetinaFace input', () => {
     const scale = detectionScale(6000, 4000);
     assert.ok(Math.abs(6000 * 4000 * scale * scale - 8e6) < 1);
     assert.equal(detectionScale(6000, 4000, 30e6), 1);
+  });
+});
+
+describe('RetinaFace detection scale, as the official `scale = max(1, 640 / short side)`', () => {
+  it('enlarges 320×200 to 1024×640 and leaves 4000×3000 at its size (the official never shrinks)', async () => {
+    assert.equal(detectionScale(320, 200), 3.2);
+    const input = await retinaFaceInput({ width: 320, height: 200, data: new Uint8Array(320 * 200 * 3) });
+    assert.deepEqual([input.width, input.height], [1024, 640]);
+    // 12 MP is under a raised memory cap: the helper's INTER_AREA branch is dead code behind max(1, scale).
+    assert.equal(detectionScale(4000, 3000, 20e6), 1);
+    assert.equal(detectionScale(641, 5000, 20e6), 1);
+  });
+});
+
+describe('RetinaFace eye-distance filter (the official bug kept)', () => {
+  /** A face from its left eye, right eye and nose; the mouth corners do not count. */
+  const face = (le: [number, number], re: [number, number], nose: [number, number]) => ({
+    landmarks: [le, re, nose, [0, 0], [0, 0]] as [number, number][],
+  });
+
+  it('measures (left-eye y − right-eye y, right-eye x − nose x), not the distance between the eyes', () => {
+    // Eyes 30 px apart and level, the nose right under the right eye: the official value is 0.
+    const level = face([100, 100], [130, 100], [130, 120]);
+    assert.equal(Math.hypot(130 - 100, 100 - 100), 30, 'the real eye distance');
+    assert.equal(officialEyeDistance(level.landmarks), 0);
+    assert.deepEqual(withoutNarrowEyes([level]), [], 'dropped by the default threshold 5');
+    // Eyes 3.6 px apart: (13 − 10, 12 − 8) = (3, 4), length 5, not under 5, so kept.
+    const tiny = face([10, 13], [12, 10], [8, 20]);
+    assert.equal(officialEyeDistance(tiny.landmarks), 5);
+    assert.deepEqual(withoutNarrowEyes([tiny]), [tiny]);
+    // Just under 5 goes; threshold 0 keeps everything; the order is kept.
+    const under = face([10, 13], [12, 10], [8.01, 20]);
+    assert.ok(officialEyeDistance(under.landmarks) < 5);
+    assert.deepEqual(withoutNarrowEyes([tiny, under, level]), [tiny]);
+    assert.deepEqual(withoutNarrowEyes([tiny, under, level], 0), [tiny, under, level]);
+  });
+
+  it('measures in the official read_image pixels: a photo with a short side under 512 counts enlarged', () => {
+    assert.deepEqual(officialReadScale(1000, 600), [1, 1]);
+    assert.deepEqual(officialReadScale(512, 4000), [1, 1]);
+    // 248×189: read_image makes it round(248 · 512/189) × 512 = 672 × 512.
+    assert.deepEqual(officialReadScale(248, 189), [672 / 248, 512 / 189]);
+    // y scaled by the y factor, x by the x factor.
+    const unit = officialReadScale(256, 128); // 1024 × 512: ×4 both ways
+    assert.deepEqual(unit, [4, 4]);
+    const small = face([10, 11], [12, 10], [11, 20]); // (1, 1): √2 in photo pixels, 4√2 ≈ 5.7 officially
+    assert.deepEqual(withoutNarrowEyes([small], 5), []);
+    assert.deepEqual(withoutNarrowEyes([small], 5, unit), [small]);
+    assert.equal(officialEyeDistance(face([0, 3], [2, 0], [0, 0]).landmarks, [10, 1]), Math.hypot(3, 20));
+  });
+});
+
+describe('only the centre face (official get_center_face)', () => {
+  const box = (x: number, y: number, w: number, h: number, name: string) => ({
+    box: [x, y, w, h] as [number, number, number, number],
+    name,
+  });
+
+  it('keeps the one face whose box centre is nearest (w/2, h/2)', () => {
+    // 400×200 photo, centre (200, 100).
+    const best = box(0, 0, 100, 100, 'best score, far'); // centre (50, 50)
+    const centred = box(170, 60, 80, 100, 'centred'); // centre (210, 110): √200 away
+    const near = box(180, 40, 60, 40, 'near'); // centre (210, 60): √1700 away
+    assert.deepEqual(
+      centerFace([best, near, centred], 400, 200).map((f) => f.name),
+      ['centred'],
+    );
+    // Measured from the box centre, not its corner: this box's corner is at the image centre.
+    const corner = box(200, 100, 100, 100, 'corner at the centre'); // centre (250, 150)
+    assert.deepEqual(
+      centerFace([corner, near], 400, 200).map((f) => f.name),
+      ['near'],
+    );
+  });
+
+  it('takes the earlier face on a tie (Python list.index(min)), and nothing from nothing', () => {
+    const left = box(90, 90, 20, 20, 'left'); // centre (100, 100), 10 from (110, 100)
+    const right = box(110, 90, 20, 20, 'right'); // centre (120, 100), 10 away
+    assert.deepEqual(
+      centerFace([left, right], 220, 200).map((f) => f.name),
+      ['left'],
+    );
+    assert.deepEqual(
+      centerFace([right, left], 220, 200).map((f) => f.name),
+      ['right'],
+    );
+    assert.deepEqual(centerFace([], 220, 200), []);
   });
 });

@@ -12,8 +12,10 @@ import { decodePhoto, encodeRaster, type Photo, type Raster, type RgbImage } fro
 import { encodeExport, readSourceMetadata, type Provenance } from '../engine/metadata.ts';
 import type { FaceParser } from '../engine/parse-mask.ts';
 import type { RetinaFaceDetector } from '../engine/retinaface.ts';
-import { restoreFacesOnto } from '../engine/pipeline.ts';
-import type { Restorer } from '../engine/restore.ts';
+import { CodeFormerRestorer, readSidecar } from '../engine/codeformer.ts';
+import type { Stroke } from '../engine/damage.ts';
+import { inColour, restoreFacesOnto } from '../engine/pipeline.ts';
+import type { FaceTask, ModelIdentity, Restorer } from '../engine/restore.ts';
 import type { Upsampler } from '../engine/upscale.ts';
 import { RestoredFaces } from '../engine/restored-faces.ts';
 import { describeProviders, type ExecutionProvider } from '../engine/sessions.ts';
@@ -128,6 +130,8 @@ export class Engine {
   private readonly detector = new OnFirstUse<FaceDetector>();
   private readonly retinaFace = new OnFirstUse<RetinaFaceDetector>();
   private readonly restorer = new OnFirstUse<Restorer>();
+  /** The colorization and inpainting models, for faces whose task is theirs. */
+  private readonly taskModels = { colorize: new OnFirstUse<Restorer>(), inpaint: new OnFirstUse<Restorer>() };
   private readonly parser = new OnFirstUse<FaceParser>();
   private readonly upsampler = new OnFirstUse<Upsampler>();
   private readonly photos: Loaded[] = [];
@@ -142,11 +146,21 @@ export class Engine {
   handlers(): Record<string, Handler> {
     // Any operation may carry the user's choice of provider: the restorer is reopened when it changes, so a
     // new engine (after a crash) and a changed setting both take it without a message of their own.
+    // An operation that jumped ahead of a paused one (a preview during an export) keeps the models that one
+    // holds: the change is taken by the next operation after both.
+    let running = 0;
     const chosen =
       (op: Handler): Handler =>
       async (args, ctx) => {
-        await this.useProviders((args as { providers?: ExecutionProvider[] } | undefined)?.providers);
-        return op(args, ctx);
+        if (running === 0) {
+          await this.useProviders((args as { providers?: ExecutionProvider[] } | undefined)?.providers);
+        }
+        running++;
+        try {
+          return await op(args, ctx);
+        } finally {
+          running--;
+        }
       };
     return Object.fromEntries(Object.entries(this.operations()).map(([name, op]) => [name, chosen(op)]));
   }
@@ -166,7 +180,14 @@ export class Engine {
 
   async close(): Promise<void> {
     await Promise.all(
-      [this.detector, this.retinaFace, this.restorer, this.parser, this.upsampler].map((m) => m.drop()),
+      [
+        this.detector,
+        this.retinaFace,
+        this.restorer,
+        ...Object.values(this.taskModels),
+        this.parser,
+        this.upsampler,
+      ].map((m) => m.drop()),
     );
   }
 
@@ -215,6 +236,38 @@ export class Engine {
   }
 
   /**
+   * The model of a face's task: the restorer, or the colorization or inpainting model, opened on the first face
+   * that needs it. Not installed, the face's preview, render or export fails saying which model to install.
+   */
+  private modelFor(task: FaceTask): Promise<Restorer> {
+    if (task === 'restore') return this.openRestorer();
+    const { spec, name } =
+      task === 'colorize'
+        ? { spec: this.config.colorizer, name: 'CodeFormer colorization' }
+        : { spec: this.config.inpainter, name: 'CodeFormer inpainting' };
+    const file = installed(spec);
+    return this.taskModels[task].get(async () => {
+      if (!file) {
+        fail(
+          'MODEL_MISSING',
+          `${name} is not installed: install it on the Models screen, or restore this face`,
+        );
+      }
+      const model = await openRestorer(file, this.config.dataDir, { providers: this.providers }).catch(
+        cannotOpen(name, 'reinstall it on the Models screen'),
+      );
+      if (!(model instanceof CodeFormerRestorer) || model.task !== task) {
+        await model.release();
+        fail(
+          'MODEL_CORRUPT',
+          `the model installed as ${name} is not ${name}: reinstall it on the Models screen`,
+        );
+      }
+      return model;
+    });
+  }
+
+  /**
    * The face parser, when installed: opened on first use, like the restorer. Not installed, faces are pasted
    * as squares (the model screen offers it); a parser that cannot be opened is said, like a broken restorer.
    */
@@ -258,7 +311,11 @@ export class Engine {
    */
   private async dropModels(): Promise<void> {
     this.restoredFaces.clear();
-    await Promise.all([this.restorer, this.parser, this.retinaFace, this.upsampler].map((m) => m.drop()));
+    await Promise.all(
+      [this.restorer, ...Object.values(this.taskModels), this.parser, this.retinaFace, this.upsampler].map(
+        (m) => m.drop(),
+      ),
+    );
   }
 
   /** Converts a model checkpoint into its installed folder, then drops the open restorer (it may be that one). */
@@ -278,12 +335,14 @@ export class Engine {
     };
   }
 
+  /** The restorer in use, and which colorization and inpainting models are installed (read, not opened). */
   private async info() {
     const restorer = await this.openRestorer();
     return {
       provider: restorer.provider,
       fallbackReason: restorer.fallbackReason ?? null,
       model: restorer.model,
+      taskModels: { colorize: identityOf(this.config.colorizer), inpaint: identityOf(this.config.inpainter) },
     };
   }
 
@@ -355,19 +414,25 @@ export class Engine {
     faces: readonly RenderFace[],
     ctx: Context,
     upscale = 1,
+    nearMasks = false,
   ): Promise<FaceCounts> {
-    let counts: FaceCounts = { restored: 0, recalled: 0 };
+    let counts: FaceCounts = { restored: 0, recalled: 0, borrowed: 0 };
     if (faces.length > 0) {
-      const restorer = await this.openRestorer();
       const parser = faces.some((f) => f.blend !== 'square') ? await this.openParser() : undefined;
-      const { restored, recalled } = await restoreFacesOnto(photo, canvas, faces, restorer, {
-        origin,
-        upscale,
-        beforeEach: () => checkpoint(ctx.signal),
-        memory: this.restoredFaces.of(sha256, restorer),
-        ...(parser ? { parser } : {}),
-      });
-      counts = { restored, recalled };
+      const { restored, recalled, borrowed } = await restoreFacesOnto(
+        photo,
+        canvas,
+        faces,
+        (task) => this.modelFor(task),
+        {
+          origin,
+          upscale,
+          beforeEach: ctx.pause,
+          memory: this.restoredFaces.of(sha256),
+          ...(parser ? { parser, nearMasks } : {}),
+        },
+      );
+      counts = { restored, recalled, borrowed };
     }
     await checkpoint(ctx.signal);
     return counts;
@@ -380,8 +445,14 @@ export class Engine {
     const region = around(args.face.box, 1.6, photo.rgb.width, photo.rgb.height);
     const before = cropRgb(photo.rgb, region);
     const canvas: Raster = { ...before, channels: 3, depth: 8, data: before.data.slice() };
-    const face = { ...args.face, fidelity: args.fidelity, ...(args.blend ? { blend: args.blend } : {}) };
-    const faces = await this.paste(loaded, canvas, region, [face], ctx);
+    const face: RenderFace = {
+      ...args.face,
+      fidelity: args.fidelity,
+      ...(args.blend ? { blend: args.blend } : {}),
+      ...(args.task ? { task: args.task } : {}),
+      ...(args.damage ? { damage: args.damage } : {}),
+    };
+    const faces = await this.paste(loaded, canvas, region, [face], ctx, 1, args.nearMasks === true);
     await writeAtomically(args.out, await encodeRaster(canvas, { format: 'png' }));
     if (args.beforeOut && !fs.existsSync(args.beforeOut)) {
       const raster: Raster = { ...before, channels: 3, depth: 8 };
@@ -416,11 +487,14 @@ export class Engine {
       upscale,
       upscale > 1 ? await this.openUpsampler() : undefined,
       {
-        signal: ctx.signal,
+        // A preview asked for meanwhile runs between two tiles (a 40 MP scan is some 200 of them).
+        between: ctx.pause,
         onProgress: ({ done, total }) => ctx.progress({ enlarging: done / total }),
       },
     );
-    const faces = await this.paste(loaded, canvas, { x0: 0, y0: 0 }, args.faces, ctx, upscale);
+    // A colorized face needs colour channels to land in: a black-and-white photo is exported in colour then.
+    const colour = args.faces.some((f) => f.task === 'colorize') ? inColour(canvas) : canvas;
+    const faces = await this.paste(loaded, colour, { x0: 0, y0: 0 }, args.faces, ctx, upscale);
     const format = args.format === 'original' ? photo.encoding.format : args.format;
     const encoding =
       format === photo.encoding.format
@@ -432,7 +506,7 @@ export class Engine {
           model: (await this.openRestorer()).model,
         }
       : null;
-    const bytes = await encodeExport(canvas, encoding, await readSourceMetadata(source), provenance);
+    const bytes = await encodeExport(colour, encoding, await readSourceMetadata(source), provenance);
     await checkpoint(ctx.signal);
     const handle = await fsp.open(args.out, 'wx');
     try {
@@ -441,7 +515,19 @@ export class Engine {
     } finally {
       await handle.close();
     }
-    return { format, bytes: bytes.length, width: canvas.width, height: canvas.height, faces, enlargedBy };
+    return { format, bytes: bytes.length, width: colour.width, height: colour.height, faces, enlargedBy };
+  }
+}
+
+/** A converted CodeFormer's identity from its description, without opening it; null when none is installed. */
+function identityOf(spec: string | undefined): ModelIdentity | null {
+  const folder = installed(spec);
+  if (!folder || !fs.statSync(folder).isDirectory()) return null;
+  try {
+    const sidecar = readSidecar(folder);
+    return { name: `CodeFormer (${sidecar.source.file})`, sha256: sidecar.source.sha256 };
+  } catch {
+    return null;
   }
 }
 
@@ -466,11 +552,17 @@ interface RenderFace {
   readonly fidelity: number;
   /** Default 'face': through the parser's mask when a parser is installed. */
   readonly blend?: 'face' | 'square';
+  /** Default 'restore'. */
+  readonly task?: FaceTask;
+  /** The damage painted on a face to inpaint, in the photo's pixels. */
+  readonly damage?: Stroke[];
 }
 /** In every reply that pastes faces: how many the network ran for, how many came from memory. */
 export interface FaceCounts {
   readonly restored: number;
   readonly recalled: number;
+  /** Pasted through a parsing mask made at another w (a prepared step, `nearMasks`): not the exact picture. */
+  readonly borrowed: number;
 }
 export interface DetectArgs extends PhotoRef {
   /** The album's face finder (default YuNet). */
@@ -483,6 +575,10 @@ export interface PreviewArgs extends PhotoRef {
   readonly face: FaceGeometry;
   readonly fidelity: number;
   readonly blend?: 'face' | 'square';
+  readonly task?: FaceTask;
+  readonly damage?: Stroke[];
+  /** The slider's prepared steps: another w's parsing mask of the face may stand in (pipeline.ts nearMasks). */
+  readonly nearMasks?: boolean;
   readonly out: string;
   readonly beforeOut?: string;
 }

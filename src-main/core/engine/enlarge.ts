@@ -69,7 +69,7 @@ export async function enlargePhoto(
   pixels: Raster,
   upscale: number,
   enlarger: PhotoEnlarger | undefined,
-  options: Pick<UpscaleOptions, 'onProgress' | 'signal'> = {},
+  options: Pick<UpscaleOptions, 'onProgress' | 'signal' | 'between'> = {},
 ): Promise<{ canvas: Raster; enlargedBy: EnlargedBy }> {
   if (upscale === 1) return { canvas: enlargeRaster(pixels, 1), enlargedBy: 'none' };
   if (!enlarger) return { canvas: enlargeRaster(pixels, upscale), enlargedBy: 'resizing' };

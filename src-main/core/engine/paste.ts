@@ -1,4 +1,5 @@
 import { FACE_SIZE, applySimilarity, invertSimilarity, similarityScale, type Similarity } from './align.ts';
+import { maskAt, type RegionMask } from './damage.ts';
 import type { Raster } from './image.ts';
 
 /** A restored face: 512×512 RGB, interleaved, float 0–255 (not yet rounded, so a round trip loses nothing). */
@@ -154,7 +155,8 @@ export class FeatherMask {
  * parsing mask of parse-mask.ts, in template coordinates) the blend takes the smaller of the two (§8.4 step 8):
  * the face, features and hair come in, the background, neck and clothes of the photo stay. Only the face's
  * bounding box is visited: the cost follows the face, not the photo, and every other pixel stays as it was.
- * Gray canvases take the face's luma; alpha is left alone.
+ * Gray canvases take the face's luma; alpha is left alone. With `only` (canvas pixels: the damage painted on the
+ * face, for inpainting) the blend is also multiplied by it: every pixel outside it stays exactly as it was.
  */
 export function pasteBack(
   canvas: Raster,
@@ -162,6 +164,7 @@ export function pasteBack(
   toTemplate: Similarity,
   upscale = 1,
   faceMask?: Float32Array,
+  only?: RegionMask,
 ): void {
   const k = upscale;
   // Output pixel X maps to photo coordinate X/k − 0.5 when enlarged, as the official helper places faces (its
@@ -182,10 +185,16 @@ export function pasteBack(
     [-1, FACE_SIZE],
     [FACE_SIZE, FACE_SIZE],
   ].map(([u, v]) => applySimilarity(fromFace, u!, v!));
-  const x0 = Math.max(0, Math.floor(Math.min(...corners.map((c) => c[0]))));
-  const x1 = Math.min(canvas.width - 1, Math.ceil(Math.max(...corners.map((c) => c[0]))));
-  const y0 = Math.max(0, Math.floor(Math.min(...corners.map((c) => c[1]))));
-  const y1 = Math.min(canvas.height - 1, Math.ceil(Math.max(...corners.map((c) => c[1]))));
+  let x0 = Math.max(0, Math.floor(Math.min(...corners.map((c) => c[0]))));
+  let x1 = Math.min(canvas.width - 1, Math.ceil(Math.max(...corners.map((c) => c[0]))));
+  let y0 = Math.max(0, Math.floor(Math.min(...corners.map((c) => c[1]))));
+  let y1 = Math.min(canvas.height - 1, Math.ceil(Math.max(...corners.map((c) => c[1]))));
+  if (only) {
+    x0 = Math.max(x0, only.x0);
+    y0 = Math.max(y0, only.y0);
+    x1 = Math.min(x1, only.x0 + only.width - 1);
+    y1 = Math.min(y1, only.y0 + only.height - 1);
+  }
 
   const { channels, width } = canvas;
   const toCanvas = (canvas.depth === 16 ? 65535 : 255) / 255;
@@ -195,7 +204,8 @@ export function pasteBack(
       const u = toFace.a * x - toFace.b * y + toFace.tx;
       const v = toFace.b * x + toFace.a * y + toFace.ty;
       const square = mask.at(u, v);
-      const m = faceMask && square > 0 ? Math.min(square, parseMaskAt(faceMask, u, v)) : square;
+      const parsed = faceMask && square > 0 ? Math.min(square, parseMaskAt(faceMask, u, v)) : square;
+      const m = only && parsed > 0 ? parsed * maskAt(only, x, y) : parsed;
       if (m === 0) continue;
       // The mask can reach a little past the outermost face pixels when the face is enlarged: those read
       // the edge pixels.

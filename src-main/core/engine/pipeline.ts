@@ -1,9 +1,11 @@
-import { FACE_SIZE, alignToTemplate, warpToTemplate, type Similarity } from './align.ts';
+import { FACE_SIZE, alignToTemplate, invertSimilarity, warpToTemplate, type Similarity } from './align.ts';
+import { ALIGNED_GROW, strokeMask, wholeMask, type DamageMask, type Stroke } from './damage.ts';
 import type { DetectedFace } from './detect.ts';
 import { decodePhoto, toRgb8, type Photo, type Raster, type RgbImage } from './image.ts';
 import { enlargePhoto, type PhotoEnlarger } from './enlarge.ts';
 import { pasteBack, replaceFace, type RestoredFace } from './paste.ts';
 import { resizeRaster } from './resize.ts';
+import { centerFace } from './retinaface.ts';
 import {
   blendThroughDamage,
   damageFromRaster,
@@ -11,7 +13,6 @@ import {
   matchGrayTone,
   paintDamageWhite,
   whitePixels,
-  type DamageMask,
   type FaceTask,
   type Restorer,
 } from './restore.ts';
@@ -46,6 +47,8 @@ export interface RestoreOptions {
   readonly task?: FaceTask;
   /** inpaint: the damage, painted white on black at the photo's size (default: its pure-white pixels). */
   readonly damage?: Raster;
+  /** Keep only the detected face nearest the photo's centre (official `--only_center_face`). */
+  readonly onlyCenterFace?: boolean;
 }
 
 type Landmarks5 = readonly (readonly [number, number])[];
@@ -115,6 +118,7 @@ export async function restorePhoto(
   if (options.landmarks) faces = givenFaces(options.landmarks);
   else if (detector) faces = await detector.detect(photo.rgb, { threshold: options.detectThreshold });
   else throw new Error('restorePhoto needs a detector or the landmarks');
+  if (options.onlyCenterFace) faces = centerFace(faces, photo.rgb.width, photo.rgb.height);
   ms.detect = since(t);
 
   t = performance.now();
@@ -163,7 +167,7 @@ export async function restorePhoto(
 }
 
 /** The colour version of a raster: gray copied to R, G and B (alpha kept); a colour raster as it is. */
-function inColour(raster: Raster): Raster {
+export function inColour(raster: Raster): Raster {
   if (raster.channels >= 3) return raster;
   const alpha = raster.channels === 2;
   const channels = alpha ? 4 : 3;
@@ -210,12 +214,22 @@ export interface FaceToRestore {
   readonly fidelity: number;
   /** 'face' (default): through the parser's mask when there is a parser; 'square': the feathered square. */
   readonly blend?: 'face' | 'square';
+  /**
+   * What is done to it (default 'restore'): 'colorize' pastes the face in its own colours, 'inpaint' repairs the
+   * `damage` painted on it and changes nothing else (no damage: the face is left as it is).
+   */
+  readonly task?: FaceTask;
+  /** The damage painted on the face, in the photo's pixels, for 'inpaint'. */
+  readonly damage?: readonly Stroke[];
 }
 
 /** What makes the parsing mask of a restored face (parse-mask.ts FaceParser). */
 export interface FaceMasker {
   mask(face: RestoredFace): Promise<Float32Array>;
 }
+
+/** The model of each task, opened when a face first needs it. */
+export type RestorerFor = (task: FaceTask) => Promise<Restorer>;
 
 export interface PasteOptions {
   /** `canvas` is the photo enlarged this many times (default 1). */
@@ -229,8 +243,16 @@ export interface PasteOptions {
   /** The face parser: faces blended 'face' are pasted through its mask (§8.4 steps 7–8). */
   readonly parser?: FaceMasker;
   /**
+   * A mask the parser made for the same face of the same photo at another w stands in for the face's own (the
+   * slider's prepared steps, which a drag blends between: a face's outline barely moves with w, and parsing
+   * costs about as much as restoring at a new w). Without one, the face's own mask is made. `borrowed` in the
+   * result counts the faces pasted so.
+   */
+  readonly nearMasks?: boolean;
+  /**
    * Paste the faces in their own colours on a black-and-white photo too, instead of turning them gray and
-   * matching the photo's tone (§8.4 "Gray inputs"): what colorization is for.
+   * matching the photo's tone (§8.4 "Gray inputs"): what colorization is for. Faces whose task is not 'restore'
+   * always keep their colours.
    */
   readonly keepColour?: boolean;
 }
@@ -241,27 +263,40 @@ export interface PasteOptions {
  * the official helper parses), so the two kinds are kept apart.
  */
 const masks = new WeakMap<FaceMasker, WeakMap<RestoredFace, Map<boolean, Float32Array>>>();
+/** The last mask made for each face of a photo (its points and tone), whatever its w: see `nearMasks`. */
+const lastMasks = new WeakMap<Photo, Map<string, Float32Array>>();
 
 async function maskOf(
   parser: FaceMasker,
   restored: RestoredFace,
   pasted: RestoredFace,
   gray: boolean,
-): Promise<Float32Array> {
+  of: { readonly photo: Photo; readonly face: FaceToRestore; readonly near: boolean },
+): Promise<{ mask: Float32Array; borrowed: boolean }> {
   let byFace = masks.get(parser);
   if (!byFace) masks.set(parser, (byFace = new WeakMap()));
   let byTone = byFace.get(restored);
   if (!byTone) byFace.set(restored, (byTone = new Map()));
   let mask = byTone.get(gray);
-  if (!mask) byTone.set(gray, (mask = await parser.mask(pasted)));
-  return mask;
+  if (mask) return { mask, borrowed: false };
+  let last = lastMasks.get(of.photo);
+  const key = JSON.stringify([of.face.landmarks, gray]);
+  const near = of.near ? last?.get(key) : undefined;
+  if (near) return { mask: near, borrowed: true };
+  byTone.set(gray, (mask = await parser.mask(pasted)));
+  if (!last) lastMasks.set(of.photo, (last = new Map()));
+  last.set(key, mask);
+  return { mask, borrowed: false };
 }
 
-/** Restored faces of one photo by one restorer, kept by whoever calls restoreFacesOnto. */
+/** Which model and provider restored a face: both change the pixels (a GPU's sums differ from the CPU's). */
+export type RestoredBy = Pick<Restorer, 'model' | 'provider'>;
+
+/** Restored faces of one photo, kept by whoever calls restoreFacesOnto, per model that restored them. */
 export interface FaceMemory {
-  /** The face as restored before at its w, or undefined. */
-  recall(face: FaceToRestore): RestoredFace | undefined;
-  remember(face: FaceToRestore, restored: RestoredFace): void;
+  /** The face as `by` restored it before at its w (and damage), or undefined. */
+  recall(face: FaceToRestore, by: RestoredBy): RestoredFace | undefined;
+  remember(face: FaceToRestore, by: RestoredBy, restored: RestoredFace): void;
 }
 
 /** What pasting the faces cost: the steps' milliseconds, and how many faces the network ran for. */
@@ -270,45 +305,78 @@ export interface FacesPasted extends Pick<StepTimes, 'align' | 'restore' | 'pars
   restored: number;
   /** Faces found in `memory`, pasted without a restore. */
   recalled: number;
+  /** Faces pasted through a mask made at another w (`nearMasks`). */
+  borrowed: number;
 }
 
 /**
- * Aligns, restores and pastes each face onto `canvas`, in order, each at its own w (later faces win where they
- * overlap, §8.4); black-and-white photos keep their tone. The one loop behind the CLI, previews and exports.
+ * Aligns, restores and pastes each face onto `canvas`, in order, each at its own w and by its own task's model
+ * (later faces win where they overlap, §8.4); black-and-white photos keep their tone, except in colorized
+ * faces. An inpainted face comes in only through its painted damage. The one loop behind the CLI, previews
+ * and exports. `restorer` is the model of every face, or the model of each face's task.
  */
 export async function restoreFacesOnto(
   photo: Photo,
   canvas: Raster,
   faces: readonly FaceToRestore[],
-  restorer: Restorer,
+  restorer: Restorer | RestorerFor,
   options: PasteOptions = {},
 ): Promise<FacesPasted> {
-  const done = { align: 0, restore: 0, parse: 0, paste: 0, restored: 0, recalled: 0 };
+  const done = { align: 0, restore: 0, parse: 0, paste: 0, restored: 0, recalled: 0, borrowed: 0 };
   const { x0, y0 } = options.origin ?? { x0: 0, y0: 0 };
+  const k = options.upscale ?? 1;
+  const modelFor: RestorerFor = typeof restorer === 'function' ? restorer : () => Promise.resolve(restorer);
   for (const face of faces) {
     await options.beforeEach?.();
+    const task = face.task ?? 'restore';
+    // The damage on the output: the canvas pixels whose centres lie under the strokes, which are given from the
+    // photo's top-left corner (pixel i spans i…i+1, as the editor draws them). Nothing painted, nothing to
+    // repair: the face is left as it is.
+    const damage =
+      task === 'inpaint'
+        ? strokeMask(canvas.width, canvas.height, face.damage ?? [], {
+            a: 1 / k,
+            b: 0,
+            tx: 0.5 / k + x0,
+            ty: 0.5 / k + y0,
+          })
+        : undefined;
+    if (task === 'inpaint' && !damage) continue;
+    const model = await modelFor(task);
+
     let t = performance.now();
     const toTemplate: Similarity = alignToTemplate(face.landmarks);
-    const crop = warpToTemplate(photo.rgb, toTemplate);
+    let crop = warpToTemplate(photo.rgb, toTemplate);
+    if (damage) {
+      // The crop's pixel (u, v) samples the photo at the template's inverse of (u, v), a point in pixel-centre
+      // terms (OpenCV's warp): half a pixel less than in the strokes' corner-based terms.
+      const fromTemplate = invertSimilarity(toTemplate);
+      const toStrokes = { ...fromTemplate, tx: fromTemplate.tx + 0.5, ty: fromTemplate.ty + 0.5 };
+      const painted = strokeMask(FACE_SIZE, FACE_SIZE, face.damage ?? [], toStrokes, ALIGNED_GROW);
+      crop = paintDamageWhite(crop, wholeMask(painted, FACE_SIZE, FACE_SIZE));
+    }
     done.align += since(t);
 
     t = performance.now();
-    let restored = options.memory?.recall(face);
+    let restored = options.memory?.recall(face, model);
     if (restored) done.recalled++;
     else {
-      restored = await restorer.restore(crop, face.fidelity);
-      options.memory?.remember(face, restored);
+      restored = await model.restore(crop, face.fidelity);
+      options.memory?.remember(face, model, restored);
       done.restored++;
     }
     done.restore += since(t);
 
     t = performance.now();
-    const grayTone = photo.gray && !options.keepColour;
+    const grayTone = photo.gray && !options.keepColour && task === 'restore';
     const pasted = grayTone ? matchGrayTone(restored, crop) : restored;
-    const faceMask =
-      face.blend !== 'square' && options.parser
-        ? await maskOf(options.parser, restored, pasted, grayTone)
-        : undefined;
+    let faceMask: Float32Array | undefined;
+    if (face.blend !== 'square' && options.parser && !damage) {
+      const near = !!options.nearMasks;
+      const made = await maskOf(options.parser, restored, pasted, grayTone, { photo, face, near });
+      faceMask = made.mask;
+      if (made.borrowed) done.borrowed++;
+    }
     done.parse += since(t);
 
     t = performance.now();
@@ -318,7 +386,7 @@ export async function restoreFacesOnto(
       tx: toTemplate.tx + toTemplate.a * x0 - toTemplate.b * y0,
       ty: toTemplate.ty + toTemplate.b * x0 + toTemplate.a * y0,
     };
-    pasteBack(canvas, pasted, onCanvas, options.upscale ?? 1, faceMask);
+    pasteBack(canvas, pasted, onCanvas, k, faceMask, damage);
     done.paste += since(t);
   }
   return done;

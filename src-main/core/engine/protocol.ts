@@ -9,9 +9,18 @@ import { isErrorCode, type ApiError } from '../../contract/errors.ts';
  * whose paths the caller passes, so a message stays small whatever the photo's size.
  */
 
-/** Main → engine: run an operation, or stop the one with `id` at its next checkpoint. */
+/**
+ * Main → engine: run an operation, or stop the one with `id` at its next checkpoint. A run that `jumps` goes
+ * before the running one, at that one's next pause (serve.ts), instead of after it.
+ */
 export type ToEngine =
-  | { readonly type: 'run'; readonly id: number; readonly op: string; readonly args: unknown }
+  | {
+      readonly type: 'run';
+      readonly id: number;
+      readonly op: string;
+      readonly args: unknown;
+      readonly jumps?: boolean;
+    }
   | { readonly type: 'cancel'; readonly id: number };
 
 /** Engine → main: `ready` once its handlers listen, then progress and one `done` or `failed` per run. */
@@ -103,4 +112,8 @@ export interface EngineConfig {
    * enlarged by plain resizing, and the export's job says so.
    */
   readonly background?: string;
+  /** CodeFormer's colorization model (converted folder or checkpoint), for faces to colorize. */
+  readonly colorizer?: string;
+  /** CodeFormer's inpainting model (converted folder or checkpoint), for faces whose damage is painted. */
+  readonly inpainter?: string;
 }

@@ -4,6 +4,7 @@ import ort from 'onnxruntime-node';
 import { sha256File } from '../hash.ts';
 import { FACE_SIZE } from './align.ts';
 import { EngineError } from './errors.ts';
+import type { DamageMask } from './damage.ts';
 import type { Raster, RgbImage } from './image.ts';
 import type { RestoredFace } from './paste.ts';
 import { openSession, type ExecutionProvider, type SessionOptions } from './sessions.ts';
@@ -55,13 +56,6 @@ export function tensorToFace(tensor: Float32Array): RestoredFace {
     }
   }
   return out;
-}
-
-/** Where an image is damaged, for inpainting: 0 (intact) to 1 (damaged) per pixel, row-major. */
-export interface DamageMask {
-  readonly width: number;
-  readonly height: number;
-  readonly data: Float32Array;
 }
 
 /**

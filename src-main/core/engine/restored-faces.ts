@@ -1,6 +1,7 @@
 import type { RestoredFace } from './paste.ts';
-import type { FaceMemory, FaceToRestore } from './pipeline.ts';
-import type { Restorer } from './restore.ts';
+import type { FaceMemory, FaceToRestore, RestoredBy } from './pipeline.ts';
+
+export type { RestoredBy };
 
 /**
  * 64 faces: 192 MiB, at 3 MiB a face (512×512 RGB float32). The editor asks for every face of the photo at its
@@ -11,9 +12,6 @@ import type { Restorer } from './restore.ts';
  */
 export const RESTORED_FACES_LIMIT = 64;
 
-/** Which model and provider restored a face: both change the pixels (a GPU's sums differ from the CPU's). */
-export type RestoredBy = Pick<Restorer, 'model' | 'provider'>;
-
 /**
  * The restored faces the engine has made lately, the network's output before paste-back, kept whole as
  * paste-back reads them (float 0–255, unrounded): a face asked for again — the whole-photo render after its
@@ -22,7 +20,7 @@ export type RestoredBy = Pick<Restorer, 'model' | 'provider'>;
  *
  * Keyed by what the face's pixels are a function of: the photo's content (its sha256; the engine decodes a
  * photo the same way in every operation), the face's five points (they fix the alignment, so the crop), the
- * model and the provider that run, and w exactly. Not w to three decimals: a w of 0.5004 restored as 0.500
+ * model and the provider that run, w exactly, and the damage painted on a face to inpaint. Not w to three decimals: a w of 0.5004 restored as 0.500
  * would not be what a new restore pastes, and the UI's w are on a 0.05 grid, so exact keys lose no hits.
  * The gray-tone match of a black-and-white photo is not kept: it is cheap, and made from the crop at paste.
  *
@@ -41,6 +39,8 @@ export class RestoredFaces {
       by.provider,
       face.landmarks,
       face.fidelity,
+      // The inpainting model sees the damage painted white: other damage, another face.
+      face.task === 'inpaint' ? (face.damage ?? []) : null,
     ]);
   }
 
@@ -73,11 +73,11 @@ export class RestoredFaces {
     return this.faces.size;
   }
 
-  /** The faces of one photo restored by `by`, as restoreFacesOnto recalls and remembers them. */
-  of(photoSha256: string, by: RestoredBy): FaceMemory {
+  /** The faces of one photo, as restoreFacesOnto recalls and remembers them. */
+  of(photoSha256: string): FaceMemory {
     return {
-      recall: (face) => this.get(RestoredFaces.key(photoSha256, by, face)),
-      remember: (face, restored) => this.set(RestoredFaces.key(photoSha256, by, face), restored),
+      recall: (face, by) => this.get(RestoredFaces.key(photoSha256, by, face)),
+      remember: (face, by, restored) => this.set(RestoredFaces.key(photoSha256, by, face), restored),
     };
   }
 }

@@ -24,8 +24,17 @@ const CENTER_VARIANCE = 0.1;
 const SIZE_VARIANCE = 0.2;
 /** The network's input is BGR minus this mean, without scaling (`mean_tensor` of retinaface.py). */
 const MEAN_BGR = [104, 117, 123] as const;
-/** `get_face_landmarks_5(resize=640)`: the image is enlarged until its short side is 640, never shrunk. */
+/**
+ * `get_face_landmarks_5(resize=640)`: the image is enlarged until its short side is 640, never shrunk. The
+ * official facelib computes `scale = resize / min(h, w)` and then `scale = max(1, scale) # always scale up`
+ * (sczhou/CodeFormer, facelib/utils/face_restoration_helper.py), so its INTER_AREA branch for `scale < 1` is
+ * never taken: a photo whose short side is over 640 is detected at its own size.
+ */
 const DETECT_SHORT_SIDE = 640;
+/** `read_image` enlarges a photo whose short side is under this to it before anything else (§8.2). */
+const READ_SHORT_SIDE = 512;
+/** `inference_codeformer.py` passes `eye_dist_threshold=5` (§8.1). */
+const DEFAULT_EYE_DISTANCE_THRESHOLD = 5;
 /**
  * Like YuNet's detector (detect.ts), the enlargement also stops where the long side reaches this: a thin strip
  * (20000×20) would otherwise grow to 640000×640.
@@ -121,6 +130,11 @@ export interface RetinaFaceOptions {
   readonly nmsIou?: number;
   /** Larger photos are reduced to this many pixels first (see `detectionScale`); default 8 MP. */
   readonly maxPixels?: number;
+  /**
+   * Faces whose official "eye distance" is below this are dropped (see `withoutNarrowEyes`); default 5, as
+   * inference_codeformer.py passes it. 0 keeps every face.
+   */
+  readonly eyeDistanceThreshold?: number;
 }
 
 /** The network's outputs for one input, each row-major [priors, values]. */
@@ -182,7 +196,10 @@ export interface RetinaFaceInput {
   readonly scale: number;
 }
 
-/** OpenCV's bilinear resize when enlarging, as the official helper does; sharp's area-like reduction otherwise. */
+/**
+ * OpenCV's bilinear resize when enlarging, as the official helper does. Reducing is only ever our memory cap
+ * (the official never shrinks), done by sharp through resizeRgbTo.
+ */
 async function scaled(image: RgbImage, width: number, height: number): Promise<Uint8Array> {
   if (width === image.width && height === image.height) return image.data;
   if (width > image.width)
@@ -261,9 +278,10 @@ export class RetinaFaceDetector {
   }
 
   /**
-   * Faces in the photo's pixels, best score first, as the official `get_face_landmarks_5` finds them before
-   * its eye-distance filter: enlarged so the short side is 640 (a photo over 8 MP reduced instead, see
-   * `detectionScale`), one run of the network, decode, score > 0.8, NMS at IoU 0.4.
+   * Faces in the photo's pixels, best score first, as the official `get_face_landmarks_5` finds them:
+   * enlarged so the short side is 640 (never shrunk; a photo over 8 MP reduced instead, see `detectionScale`),
+   * one run of the network, decode, score > 0.8, NMS at IoU 0.4, then its eye-distance filter with the bug
+   * kept (`withoutNarrowEyes`, at the scale the official measures in: `officialReadScale`).
    */
   async detect(image: RgbImage, options: RetinaFaceOptions = {}): Promise<DetectedFace[]> {
     const input = await retinaFaceInput(image, options.maxPixels);
@@ -282,9 +300,11 @@ export class RetinaFaceDetector {
           `the detector gave ${outputs.conf.length / 2} rows for ${priors.length / 4} priors`,
         );
       }
-      return facesFromOutputs(outputs, priors, input.width, input.height, options).map((c) =>
+      const faces = facesFromOutputs(outputs, priors, input.width, input.height, options).map((c) =>
         toDetectedFace(c, input.scale),
       );
+      const threshold = options.eyeDistanceThreshold ?? DEFAULT_EYE_DISTANCE_THRESHOLD;
+      return withoutNarrowEyes(faces, threshold, officialReadScale(image.width, image.height));
     } finally {
       for (const value of Object.values(out)) value.dispose();
     }
@@ -301,4 +321,69 @@ function toDetectedFace(c: Candidate, scale: number): DetectedFace {
     score: c.score,
     landmarks,
   };
+}
+
+/**
+ * Per axis [x, y], how many of the official helper's pixels one photo pixel is where it measures faces: its
+ * `read_image` enlarges a photo whose short side is under 512 to 512 (`cv2.resize(fx=f, fy=f)`, f = 512 /
+ * short side, each size rounded: the short side becomes 512 exactly, and the long side never lands on a half,
+ * so OpenCV's round-half-to-even needs no care), and everything after, the eye-distance filter included, runs
+ * on that image. [1, 1] for a photo whose short side is 512 or more.
+ */
+export function officialReadScale(width: number, height: number): [number, number] {
+  const short = Math.min(width, height);
+  if (short >= READ_SHORT_SIDE) return [1, 1];
+  const f = READ_SHORT_SIDE / short;
+  return [Math.round(width * f) / width, Math.round(height * f) / height];
+}
+
+/**
+ * The official `eye_dist` of a face, bug kept (CODEFORMER.md §8.2): over a row [x1, y1, x2, y2, score, le.x,
+ * le.y, re.x, re.y, nose.x, nose.y, …] it takes the norm of (row[6] − row[8], row[7] − row[9]), which is
+ * (left-eye y − right-eye y, right-eye x − nose x): NOT the distance between the eyes. `unit` scales x and y
+ * differences into the pixels the official measures in (`officialReadScale`).
+ */
+export function officialEyeDistance(
+  landmarks: readonly (readonly [number, number])[],
+  unit: readonly [number, number] = [1, 1],
+): number {
+  const [leftEye, rightEye, nose] = landmarks as [[number, number], [number, number], [number, number]];
+  return Math.hypot((leftEye[1] - rightEye[1]) * unit[1], (rightEye[0] - nose[0]) * unit[0]);
+}
+
+/**
+ * The official filter `if eye_dist < eye_dist_threshold: continue`, order kept. The official applies it after
+ * dividing the rows by the detection scale (`bboxes = bboxes / scale` comes first in get_face_landmarks_5), so
+ * it measures in the helper's image — the photo as `read_image` left it, enlarged to a short side of 512 when
+ * smaller — not in the 640-short-side detection input: pass `officialReadScale` of the photo as `unit` for
+ * faces in photo pixels. A face whose value is NaN is kept, as `NaN < 5` is false in numpy too.
+ */
+export function withoutNarrowEyes<T extends Pick<DetectedFace, 'landmarks'>>(
+  faces: readonly T[],
+  threshold = DEFAULT_EYE_DISTANCE_THRESHOLD,
+  unit: readonly [number, number] = [1, 1],
+): T[] {
+  return faces.filter((face) => !(officialEyeDistance(face.landmarks, unit) < threshold));
+}
+
+/**
+ * `--only-center-face` (official `get_center_face`): the one face whose box centre is nearest the image centre
+ * (width / 2, height / 2), Euclidean; on a tie the earlier face (best score first), as Python's
+ * `list.index(min(...))` takes the first. [] for no faces. The official measures in its `read_image` image;
+ * that is the photo scaled by one factor (up to the rounding of its size), which leaves the nearest face the
+ * same, so photo pixels are used here, for YuNet's faces as well as RetinaFace's.
+ */
+export function centerFace<T extends Pick<DetectedFace, 'box'>>(
+  faces: readonly T[],
+  width: number,
+  height: number,
+): T[] {
+  let best: T | undefined;
+  let bestDistance = Infinity;
+  for (const face of faces) {
+    const [x, y, w, h] = face.box;
+    const distance = Math.hypot(x + w / 2 - width / 2, y + h / 2 - height / 2);
+    if (best === undefined || distance < bestDistance) [best, bestDistance] = [face, distance];
+  }
+  return best === undefined ? [] : [best];
 }

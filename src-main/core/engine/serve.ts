@@ -4,7 +4,8 @@ import { isToEngine, type EnginePort } from './protocol.ts';
 
 /*
  * The engine process's side of protocol.ts: it runs the operations it is sent, one at a time, in the order
- * they arrive. It decides nothing: the main process orders, coalesces and cancels (engine-client.ts).
+ * they arrive, except that a run sent to jump the queue goes at the running one's next `pause`. It decides
+ * nothing: the main process orders, coalesces and cancels (engine-client.ts).
  */
 
 export interface OperationContext {
@@ -12,6 +13,11 @@ export interface OperationContext {
   readonly signal: AbortSignal;
   /** Sends `data` to the caller's onProgress; dropped once the run is cancelled. */
   progress(data: unknown): void;
+  /**
+   * A checkpoint at which a more urgent run sent to jump the queue (a preview during a long export) runs first,
+   * while this one waits with everything it has made so far; then this one goes on, or throws if cancelled.
+   */
+  pause(): Promise<void>;
 }
 
 export type Handler = (args: unknown, context: OperationContext) => Promise<unknown>;
@@ -29,6 +35,11 @@ function cancelled(): EngineError {
 export async function checkpoint(signal: AbortSignal): Promise<void> {
   await new Promise<void>((resolve) => setImmediate(resolve));
   signal.throwIfAborted();
+}
+
+/** A context for running an operation outside the engine process (benchmarks, tests): nothing jumps ahead. */
+export function directContext(signal = new AbortController().signal): OperationContext {
+  return { signal, progress: () => {}, pause: () => checkpoint(signal) };
 }
 
 /**
@@ -93,45 +104,61 @@ export function serveEngine(
   port: EnginePort = processPort(),
 ): void {
   const waiting: Run[] = [];
-  let current: { readonly id: number; readonly controller: AbortController } | null = null;
+  /** Runs sent to go before the one running, at its next `pause` (protocol.ts `jumps`). */
+  const jumpers: Run[] = [];
+  /** The runs under way: the one running, and one that jumped ahead of it while it is paused. */
+  const active = new Map<number, AbortController>();
+
+  async function runOne(run: Run): Promise<void> {
+    const { id } = run;
+    const controller = new AbortController();
+    const signal = controller.signal;
+    active.set(id, controller);
+    const handler = Object.hasOwn(handlers, run.op) ? handlers[run.op] : undefined;
+    try {
+      if (!handler) throw new Error(`unknown engine operation: ${run.op}`);
+      const value = await handler(run.args, {
+        signal,
+        progress: (data) => {
+          if (!signal.aborted) port.send({ type: 'progress', id, data });
+        },
+        pause: async () => {
+          await checkpoint(signal);
+          for (let jumper = jumpers.shift(); jumper; jumper = jumpers.shift()) await runOne(jumper);
+          signal.throwIfAborted();
+        },
+      });
+      // Inside the try: a value that cannot be cloned fails this run instead of the engine.
+      port.send({ type: 'done', id, value });
+    } catch (error) {
+      port.send({ type: 'failed', id, error: toWireError(error) });
+    }
+    active.delete(id);
+  }
 
   async function runAll(): Promise<void> {
-    for (let run = waiting.shift(); run; run = waiting.shift()) {
-      const { id } = run;
-      const controller = new AbortController();
-      const signal = controller.signal;
-      current = { id, controller };
-      const handler = Object.hasOwn(handlers, run.op) ? handlers[run.op] : undefined;
-      try {
-        if (!handler) throw new Error(`unknown engine operation: ${run.op}`);
-        const value = await handler(run.args, {
-          signal,
-          progress: (data) => {
-            if (!signal.aborted) port.send({ type: 'progress', id, data });
-          },
-        });
-        // Inside the try: a value that cannot be cloned fails this run instead of the engine.
-        port.send({ type: 'done', id, value });
-      } catch (error) {
-        port.send({ type: 'failed', id, error: toWireError(error) });
-      }
-      current = null;
+    for (let run = jumpers.shift() ?? waiting.shift(); run; run = jumpers.shift() ?? waiting.shift()) {
+      await runOne(run);
     }
   }
 
   port.onMessage((message) => {
     if (!isToEngine(message)) return;
     if (message.type === 'run') {
-      waiting.push(message);
-      if (!current) void runAll();
-    } else if (current?.id === message.id) {
-      // The reason is what signal.throwIfAborted() throws, so a handler using it directly maps to CANCELLED.
-      current.controller.abort(cancelled());
-    } else {
-      const index = waiting.findIndex((run) => run.id === message.id);
-      if (index < 0) return;
-      waiting.splice(index, 1);
-      port.send({ type: 'failed', id: message.id, error: toWireError(cancelled()) });
+      (message.jumps ? jumpers : waiting).push(message);
+      if (active.size === 0) void runAll();
+      return;
+    }
+    const controller = active.get(message.id);
+    // The reason is what signal.throwIfAborted() throws, so a handler using it directly maps to CANCELLED.
+    if (controller) controller.abort(cancelled());
+    else {
+      for (const queue of [jumpers, waiting]) {
+        const index = queue.findIndex((run) => run.id === message.id);
+        if (index < 0) continue;
+        queue.splice(index, 1);
+        port.send({ type: 'failed', id: message.id, error: toWireError(cancelled()) });
+      }
     }
   });
   port.send({ type: 'ready' });

@@ -85,6 +85,8 @@ export interface UpscaleOptions {
   readonly onProgress?: (progress: UpscaleProgress) => void;
   /** Checked between tiles (a tile's run cannot be interrupted). */
   readonly signal?: AbortSignal;
+  /** Awaited between tiles instead of checking `signal`: the engine's pause (serve.ts), which checks it too. */
+  readonly between?: () => Promise<void>;
 }
 
 function even(n: number): number {
@@ -216,7 +218,8 @@ async function enlargeColour(run: TileRunner, raster: Raster, options: UpscaleOp
     options.overlap ?? DEFAULT_OVERLAP,
   );
   for (const [done, tile] of tiles.entries()) {
-    if (options.signal) await checkpoint(options.signal);
+    if (options.between) await options.between();
+    else if (options.signal) await checkpoint(options.signal);
     const w = tile.cx1 - tile.cx0;
     const h = tile.cy1 - tile.cy0;
     const result = await run(readWindow(raster, tile), w, h);

@@ -1,4 +1,12 @@
-import type { Box, Face, FaceBlend, FaceOrigin, Landmarks } from '../../contract/dto.ts';
+import type {
+  Box,
+  DamageStroke,
+  Face,
+  FaceBlend,
+  FaceOrigin,
+  FaceTask,
+  Landmarks,
+} from '../../contract/dto.ts';
 import { notFound, type Library } from './db.ts';
 import { readingOrder } from './reading-order.ts';
 
@@ -23,6 +31,8 @@ interface FaceRow {
   fidelity: number;
   blend: FaceBlend;
   number: number;
+  task: FaceTask;
+  damage: string;
 }
 
 function toFace(row: FaceRow): Face {
@@ -37,11 +47,13 @@ function toFace(row: FaceRow): Face {
     enabled: row.enabled === 1,
     fidelity: row.fidelity,
     blend: row.blend,
+    task: row.task,
+    damage: JSON.parse(row.damage) as DamageStroke[],
   };
 }
 
 const SELECT_FACES = `SELECT id, photo_id, box_x, box_y, box_width, box_height, landmarks, score, origin, enabled,
-  fidelity, blend, number FROM faces`;
+  fidelity, blend, number, task, damage FROM faces`;
 
 /** The photo's faces by number. */
 export function listFaces(lib: Library, photoId: number): Face[] {
@@ -119,19 +131,29 @@ export function addDrawnFace(lib: Library, photoId: number, box: Box, landmarks:
   return getFace(lib, id);
 }
 
-/** "Restore this face", its own fidelity w and how it is blended in; what is not given stays. */
+/**
+ * "Restore this face", its own fidelity w, how it is blended in, what is done to it and the damage painted on
+ * it; what is not given stays.
+ */
 export function updateFace(
   lib: Library,
   faceId: number,
-  changes: { enabled?: boolean; fidelity?: number; blend?: FaceBlend },
+  changes: {
+    enabled?: boolean;
+    fidelity?: number;
+    blend?: FaceBlend;
+    task?: FaceTask;
+    damage?: readonly DamageStroke[];
+  },
 ): Face {
   const enabled = changes.enabled === undefined ? null : changes.enabled ? 1 : 0;
+  const damage = changes.damage === undefined ? null : JSON.stringify(changes.damage);
   const { changes: updated } = lib
     .statement(
-      `UPDATE faces SET enabled = coalesce(?, enabled), fidelity = coalesce(?, fidelity), blend = coalesce(?, blend)
-       WHERE id = ?`,
+      `UPDATE faces SET enabled = coalesce(?, enabled), fidelity = coalesce(?, fidelity), blend = coalesce(?, blend),
+       task = coalesce(?, task), damage = coalesce(?, damage) WHERE id = ?`,
     )
-    .run(enabled, changes.fidelity ?? null, changes.blend ?? null, faceId);
+    .run(enabled, changes.fidelity ?? null, changes.blend ?? null, changes.task ?? null, damage, faceId);
   if (updated === 0) throw notFound('face', faceId);
   return getFace(lib, faceId);
 }
