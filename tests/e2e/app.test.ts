@@ -137,10 +137,15 @@ describe('a new user, from nothing to an exported album', () => {
       .check();
     await page.getByRole('dialog').getByRole('button', { name: 'Use this file' }).click();
     await restorer.getByText(/^✓?\s*Installed$/).waitFor({ timeout: 120_000 });
-    const listed = (await host.api('model.list')) as { status: string }[];
+    const listed = (await host.api('model.list')) as { id: string; status: string }[];
+    // The optional inpainting model stays as it was: nobody asked for it yet.
     assert.deepEqual(
-      listed.map((m) => m.status),
-      ['ready', 'ready'],
+      listed.map((m) => [m.id, m.status]),
+      [
+        ['yunet-2026may', 'ready'],
+        ['codeformer', 'ready'],
+        ['codeformer-inpainting', 'missing'],
+      ],
     );
     await shoot('2-models-installed');
   });
@@ -257,7 +262,8 @@ describe('a new user, from nothing to an exported album', () => {
     // choice (a radio group: one Tab stop).
     assert.equal(panelStops, 1 + (numbers.length - 1) + 3);
     const open = card(numbers[0]!);
-    assert.equal(await open.getByRole('radio').count(), 2);
+    // What to do (restore, colorize, repair damage) and how to blend: two radio groups.
+    assert.equal(await open.getByRole('radio').count(), 5);
     await shoot('4-face-cards');
     await accessible('face cards');
 
@@ -346,6 +352,65 @@ describe('a new user, from nothing to an exported album', () => {
       return faces.find((f) => f.number === 3)!.fidelity === 1;
     });
     await shoot('5-fidelity');
+  });
+
+  test('damage painted on the photo over a face is saved where it was painted, shown, and taken back', async () => {
+    // Repair damage needs the inpainting model: without it the choice says what to install.
+    const repair = card(3).getByRole('radio', { name: 'Repair damage' });
+    assert.equal(await repair.isDisabled(), true);
+    await host.api('model.import', {
+      id: 'codeformer-inpainting',
+      path: models.inpainting,
+      acceptLicense: true,
+    });
+    await expectEventually(async () => {
+      const list = (await host.api('model.list', {})) as { id: string; status: string }[];
+      return list.some((m) => m.id === 'codeformer-inpainting' && m.status === 'ready');
+    }, 120_000);
+    // Installed meanwhile (as on the Models screen), the choice opens without leaving the editor.
+    await expectEventually(async () => !(await repair.isDisabled()));
+    await repair.check();
+    assert.equal(await card(3).getByRole('slider', { name: 'Fidelity' }).count(), 0, 'no fidelity to set');
+    await card(3).getByRole('button', { name: 'Paint damage' }).click();
+    assert.equal(
+      await card(3).getByRole('button', { name: 'Paint damage' }).getAttribute('aria-pressed'),
+      'true',
+    );
+
+    // A stroke across the middle of Face 3's box, dragged on the photo.
+    const faces = (await host.api('face.list', { photoId: groupPhoto.id })) as Face[];
+    const face = faces.find((f) => f.number === 3)!;
+    const box = (await page.getByRole('button', { name: 'Face 3', exact: true }).first().boundingBox())!;
+    const y = box.y + box.height / 2;
+    await page.mouse.move(box.x + box.width * 0.3, y);
+    await page.mouse.down();
+    for (let i = 1; i <= 8; i++) await page.mouse.move(box.x + box.width * (0.3 + (0.4 * i) / 8), y);
+    await page.mouse.up();
+    let saved: Face | undefined;
+    await expectEventually(async () => {
+      const list = (await host.api('face.list', { photoId: groupPhoto.id })) as Face[];
+      saved = list.find((f) => f.id === face.id);
+      return saved?.damage.length === 1;
+    });
+    assert.equal(saved!.task, 'inpaint');
+    // Its points are in the photo's pixels, across the middle of the face's box.
+    const [bx, by, bw, bh] = face.box;
+    const points = saved!.damage[0]!.points;
+    assert.ok(points.length >= 2, `${points.length} points`);
+    for (const [x, py] of points) {
+      assert.ok(x >= bx + 0.2 * bw && x <= bx + 0.8 * bw, `x ${x} within the face (${bx}…${bx + bw})`);
+      assert.ok(Math.abs(py - (by + bh / 2)) < 0.1 * bh, `y ${py} near the face's middle (${by + bh / 2})`);
+    }
+    await card(3).getByText('1 stroke of damage painted').waitFor();
+    await shoot('5b-damage');
+    await accessible('repair damage');
+    await card(3).getByRole('button', { name: 'Undo stroke' }).click();
+    await expectEventually(async () => {
+      const list = (await host.api('face.list', { photoId: groupPhoto.id })) as Face[];
+      return list.find((f) => f.id === face.id)!.damage.length === 0;
+    });
+    await page.keyboard.press('Escape');
+    await card(3).getByRole('radio', { name: 'Restore' }).check();
   });
 
   test('a box too small for a face is refused with a notice that says how big to draw', async () => {

@@ -149,6 +149,25 @@ describe('preparing the slider steps in the background', () => {
     assert.equal(core.renders.has({ faceId: 2, w: 0.5 }), true);
   });
 
+  test('a face changed (forgotten) while its render was on the way: that render is dropped and asked again', async () => {
+    const core = fakeCore();
+    core.renders.want({ selected: null, cards: [{ faceId: 1, w: 0.5 }] });
+    await settle();
+    core.renders.forget(1);
+    await core.answer();
+    assert.equal(core.renders.has({ faceId: 1, w: 0.5 }), false, 'the old render is not kept');
+    assert.equal(core.renders.original(1), null);
+    assert.deepEqual(
+      core.pending.map((p) => p.task),
+      [{ faceId: 1, w: 0.5 }],
+      'asked for anew',
+    );
+    await core.answer();
+    assert.equal(core.renders.has({ faceId: 1, w: 0.5 }), true);
+    core.renders.forget(1);
+    assert.equal(core.renders.original(1), '/b/1', 'the "before" stays: it does not change with the face');
+  });
+
   test('after stop, answers still arriving change nothing', async () => {
     const core = fakeCore();
     core.renders.want({ selected: { faceId: 1, w: 0 }, cards: [] });

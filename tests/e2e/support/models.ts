@@ -14,11 +14,13 @@ export interface E2eModels {
   readonly detector: string;
   /** A CodeFormer checkpoint with the tiny presets' shapes and seeded weights (a few MB). */
   readonly checkpoint: string;
+  /** CodeFormer's inpainting checkpoint, the same way: for "Repair damage". */
+  readonly inpainting: string;
 }
 
 /**
  * Writes the files a user would import on the first run: YuNet as published, and a tiny CodeFormer checkpoint
- * (the real one is not available here). The host must run with tests/support/use-tiny-presets.ts for the
+ * (the real one is not available here), with a tiny inpainting checkpoint beside them for later. The host must run with tests/support/use-tiny-presets.ts for the
  * checkpoint to be recognised; its conversion, checks and restores are then the real code.
  */
 export function prepareE2eModels(dir: string): E2eModels {
@@ -28,6 +30,8 @@ export function prepareE2eModels(dir: string): E2eModels {
   fs.copyFileSync(YUNET, detector);
   const checkpoint = path.join(folder, 'codeformer.pth');
   writePth(checkpoint, seededStateDict(TINY_PRESETS.restoration, 1), 1500);
+  const inpainting = path.join(folder, 'codeformer_inpainting.pth');
+  writePth(inpainting, seededStateDict(TINY_PRESETS.inpainting, 3), 1500);
   const entry = (id: string, task: string, file: string, license: string) =>
     manifestEntry(id, task, file, fs.readFileSync(path.join(folder, file)), license);
   const manifest = path.join(dir, 'manifest.json');
@@ -42,8 +46,14 @@ export function prepareE2eModels(dir: string): E2eModels {
           'codeformer.pth',
           'S-Lab License 1.0 (non-commercial use only)',
         ),
+        entry(
+          'codeformer-inpainting',
+          'face-inpainting',
+          'codeformer_inpainting.pth',
+          'S-Lab License 1.0 (non-commercial use only)',
+        ),
       ],
     }),
   );
-  return { manifest, folder, detector, checkpoint };
+  return { manifest, folder, detector, checkpoint, inpainting };
 }

@@ -1,11 +1,12 @@
 import { SvelteSet } from 'svelte/reactivity';
-import type { Box, Face, FaceBlend } from '../../../../src-main/contract/index.ts';
+import type { Box, DamageStroke, Face, FaceBlend, FaceTask } from '../../../../src-main/contract/index.ts';
 import { call, explain } from '../api.ts';
 import { notify } from '../state.svelte.ts';
 import { fidelityKey, snapFidelity } from './blend.ts';
 import { Latest } from './latest.ts';
 import { PreparedRenders, type Entry } from './prepared.ts';
 import { faceError, loadImage, superseded } from './renders.ts';
+import { hasFidelity } from './tasks.ts';
 
 /*
  * The faces of the photo open in the editor: the list (by number), the selection, each slider's w, and the
@@ -23,6 +24,15 @@ const DRAGGING = undefined;
  * face in passing: only the one the user stops on should cost the engine a render.
  */
 const SETTLE_MS = 150;
+
+/** One thing saved about a face at a time (face.update): each is saved, and written back, on its own. */
+type FaceChange =
+  | { enabled: boolean }
+  | { fidelity: number }
+  | { blend: FaceBlend }
+  | { task: FaceTask }
+  | { damage: readonly DamageStroke[] };
+type Field = 'enabled' | 'fidelity' | 'blend' | 'task' | 'damage';
 
 export interface FacesDeps {
   readonly photoId: number;
@@ -65,7 +75,8 @@ export class EditorFaces {
 
   constructor(private readonly deps: FacesDeps) {
     this.prepared = new PreparedRenders<HTMLImageElement>({
-      fetch: ({ faceId, w }) => call('face.preview', { faceId, fidelity: w, background: true }),
+      fetch: ({ faceId, w }) =>
+        call('face.preview', { faceId, ...this.fidelityOf(faceId, w), background: true }),
       load: loadImage,
       changed: () => this.version++,
       failed: (task, error) => {
@@ -78,6 +89,15 @@ export class EditorFaces {
       },
       superseded,
     });
+  }
+
+  /**
+   * The w a preview asks for: none for a face colorized or repaired (the core runs those at their model's own w;
+   * the renders are still kept by the face's saved w, which does not change meanwhile).
+   */
+  private fidelityOf(faceId: number, w: number): { fidelity?: number } {
+    const face = this.list.find((f) => f.id === faceId);
+    return face && !hasFidelity(face) ? {} : { fidelity: w };
   }
 
   /** A face's slider value now: where the user moved it, else its saved w. */
@@ -94,6 +114,12 @@ export class EditorFaces {
     // A snapshot to read, never changed: nothing to make reactive.
     // eslint-disable-next-line svelte/prefer-svelte-reactivity
     return new Map(this.prepared.entries(faceId));
+  }
+
+  /** The face's "before" (the crop of the original), once a render told where it is; `version` as entriesOf. */
+  beforeOf(faceId: number): string | null {
+    void this.version;
+    return this.prepared.original(faceId);
   }
 
   /** Whether a face is still being worked on (rendered, or its slider moving): the whole photo waits. */
@@ -135,7 +161,8 @@ export class EditorFaces {
     }
     const sel = this.selected;
     this.prepared.want({
-      selected: sel && sel.enabled ? { faceId: sel.id, w: this.wOf(sel) } : null,
+      // The slider's steps only where there is a slider: colorize and repair have one render each.
+      selected: sel && sel.enabled && hasFidelity(sel) ? { faceId: sel.id, w: this.wOf(sel) } : null,
       cards: this.list.map((f) => ({ faceId: f.id, w: f.fidelity })),
     });
   }
@@ -159,18 +186,21 @@ export class EditorFaces {
     }
   }
 
-  /** The face at w, asked for in front of the background work; the newest ask wins. */
-  private async renderExact(faceId: number, w: number): Promise<void> {
+  /**
+   * The face at w, asked for in front of the background work; the newest ask wins. `again`: the face changed
+   * (its blend, task or damage), so one on its way at the same w is out of date and is asked for anew.
+   */
+  private async renderExact(faceId: number, w: number, again = false): Promise<void> {
     const key = `exact:${faceId}`;
     // The same render already on its way keeps its place in the engine's queue.
-    if (this.rendering.has(faceId) && this.exactW.get(faceId) === fidelityKey(w)) return;
+    if (!again && this.rendering.has(faceId) && this.exactW.get(faceId) === fidelityKey(w)) return;
     this.exactW.set(faceId, fidelityKey(w));
     const n = this.latest.take(key);
     this.rendering.add(faceId);
     this.prepared.hold(faceId);
     delete this.errors[faceId];
     try {
-      const preview = await call('face.preview', { faceId, fidelity: w });
+      const preview = await call('face.preview', { faceId, ...this.fidelityOf(faceId, w) });
       const image = await loadImage(preview.url);
       if (this.stopped || !this.latest.is(key, n)) return;
       this.prepared.put(faceId, { ...preview, fidelity: w, image });
@@ -216,26 +246,28 @@ export class EditorFaces {
     }
   }
 
-  /** Saves a face's switch or w; only the newest save of each writes back, and the photo is rendered again. */
-  private async save(
-    faceId: number,
-    change: { enabled: boolean } | { fidelity: number } | { blend: FaceBlend },
-  ): Promise<boolean> {
-    const field = 'enabled' in change ? 'enabled' : 'fidelity' in change ? 'fidelity' : 'blend';
+  /**
+   * Saves one thing about a face; only the newest save of each writes back, and the photo is rendered again.
+   * 'stale': saved, but a newer save of the same thing is on its way (that one goes on from here).
+   */
+  private async save(faceId: number, change: FaceChange): Promise<'saved' | 'stale' | 'failed'> {
+    const field = Object.keys(change)[0] as Field;
     const key = `save:${faceId}:${field}`;
     const n = this.latest.take(key);
     try {
-      const updated = await call('face.update', { faceId, ...change });
-      if (this.stopped || !this.latest.is(key, n)) return true;
+      // The route takes plain arrays: the damage is copied out of the Face's read-only ones.
+      const input = 'damage' in change ? { damage: change.damage.map(copyStroke) } : change;
+      const updated = await call('face.update', { faceId, ...input });
+      if (this.stopped || !this.latest.is(key, n)) return 'stale';
       // Only the field this save was about: another save of the other field may be newer.
       this.list = this.list.map((f) => (f.id === faceId ? { ...f, [field]: updated[field] } : f));
       this.deps.changed();
-      return true;
+      return 'saved';
     } catch (error) {
-      if (this.stopped || !this.latest.is(key, n)) return false;
+      if (this.stopped || !this.latest.is(key, n)) return 'stale';
       const face = this.list.find((f) => f.id === faceId);
       notify('error', `Face ${face?.number ?? ''} could not be saved: ${explain(error)}`);
-      return false;
+      return 'failed';
     }
   }
 
@@ -243,25 +275,50 @@ export class EditorFaces {
     this.list = this.list.map((f) => (f.id === faceId ? { ...f, enabled } : f));
     const face = this.list.find((f) => f.id === faceId);
     if (face && enabled && faceId === this.selectedId) this.ensureExact(face);
-    if (!(await this.save(faceId, { enabled })) && !this.stopped) {
+    if ((await this.save(faceId, { enabled })) === 'failed' && !this.stopped) {
       this.list = this.list.map((f) => (f.id === faceId ? { ...f, enabled: !enabled } : f));
     }
   }
 
+  /** How the face is laid back into the photo. */
+  setBlend(faceId: number, blend: FaceBlend): Promise<void> {
+    return this.remake(faceId, { blend });
+  }
+
+  /** What is done to the face: restore, colorize, or repair its painted damage. */
+  setTask(faceId: number, task: FaceTask): Promise<void> {
+    return this.remake(faceId, { task });
+  }
+
+  /** The damage painted on the face (a stroke added or taken back, or all cleared). */
+  setDamage(faceId: number, damage: readonly DamageStroke[]): Promise<void> {
+    return this.remake(faceId, { damage });
+  }
+
   /**
-   * How the face is laid back into the photo: its renders so far show the other way, so they are dropped and
-   * made again (the selected one first).
+   * A change to what the face's renders show (its blend, task or damage): shown at once, saved, and then its
+   * renders so far are dropped and made again (the selected one first). Taken back if it could not be saved.
    */
-  async setBlend(faceId: number, blend: FaceBlend): Promise<void> {
-    const before = this.list.find((f) => f.id === faceId)?.blend;
-    if (before === undefined || before === blend) return;
-    this.list = this.list.map((f) => (f.id === faceId ? { ...f, blend } : f));
-    if (await this.save(faceId, { blend })) {
+  private async remake(
+    faceId: number,
+    change: { blend: FaceBlend } | { task: FaceTask } | { damage: readonly DamageStroke[] },
+  ) {
+    const face = this.list.find((f) => f.id === faceId);
+    if (!face) return;
+    const [field, value] = Object.entries(change)[0] as [Field, unknown];
+    if (field !== 'damage' && face[field] === value) return;
+    const before = face[field];
+    this.list = this.list.map((f) => (f.id === faceId ? { ...f, ...change } : f));
+    const saved = await this.save(faceId, change);
+    if (this.stopped) return;
+    if (saved === 'saved') {
       this.prepared.forget(faceId);
-      const face = this.list.find((f) => f.id === faceId);
-      if (face && faceId === this.selectedId) this.ensureExact(face);
-    } else if (!this.stopped) {
-      this.list = this.list.map((f) => (f.id === faceId ? { ...f, blend: before } : f));
+      const now = this.list.find((f) => f.id === faceId);
+      if (now?.enabled && faceId === this.selectedId && this.deps.canRender()) {
+        void this.renderExact(faceId, this.wOf(now), true);
+      }
+    } else if (saved === 'failed') {
+      this.list = this.list.map((f) => (f.id === faceId ? { ...f, [field]: before } : f));
     }
   }
 
@@ -329,4 +386,8 @@ export class EditorFaces {
     this.prepared.stop();
     for (const timer of this.restTimers.values()) clearTimeout(timer);
   }
+}
+
+function copyStroke(stroke: DamageStroke): { radius: number; points: [number, number][] } {
+  return { radius: stroke.radius, points: stroke.points.map(([x, y]) => [x, y]) };
 }

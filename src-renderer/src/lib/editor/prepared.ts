@@ -68,6 +68,10 @@ export class PreparedRenders<I> {
   private wanted: Wanted = { selected: null, cards: [] };
   private readonly held = new Map<number, number>();
   private readonly attempts = new Map<string, number>();
+  /** Each face's "before" (the crop of the original): the same whatever its renders show, so kept through `forget`. */
+  private readonly originals = new Map<number, string>();
+  /** How often each face's renders were forgotten: a render asked for before that shows what was. */
+  private readonly forgotten = new Map<number, number>();
   private running = false;
   private stopped = false;
   private paused = false;
@@ -77,6 +81,11 @@ export class PreparedRenders<I> {
   /** The renders of a face, by fidelityKey(w). */
   entries(faceId: number): ReadonlyMap<number, Entry<I>> {
     return this.store.get(faceId) ?? new Map();
+  }
+
+  /** The face's "before", once a render of it came (kept when its renders are forgotten). */
+  original(faceId: number): string | null {
+    return this.originals.get(faceId) ?? null;
   }
 
   /** Any render of the face (they all carry the same "before"). */
@@ -114,6 +123,7 @@ export class PreparedRenders<I> {
     let renders = this.store.get(faceId);
     if (!renders) this.store.set(faceId, (renders = new Map()));
     renders.set(fidelityKey(entry.fidelity), entry);
+    this.originals.set(faceId, entry.originalUrl);
     this.deps.changed(faceId);
   }
 
@@ -132,9 +142,13 @@ export class PreparedRenders<I> {
     void this.pump();
   }
 
-  /** Drops every render of one face (its blend changed: they all show the old one). */
+  /**
+   * Drops every render of one face (its blend, task or damage changed: they all show the old one), and any on
+   * its way.
+   */
   forget(faceId: number): void {
     this.store.delete(faceId);
+    this.forgotten.set(faceId, (this.forgotten.get(faceId) ?? 0) + 1);
     for (const key of [...this.attempts.keys()]) if (key.startsWith(`${faceId}:`)) this.attempts.delete(key);
     void this.pump();
   }
@@ -143,6 +157,7 @@ export class PreparedRenders<I> {
   keepOnly(faceIds: Iterable<number>): void {
     const keep = new Set(faceIds);
     for (const id of [...this.store.keys()]) if (!keep.has(id)) this.store.delete(id);
+    for (const id of [...this.originals.keys()]) if (!keep.has(id)) this.originals.delete(id);
   }
 
   /** No more background requests (the editor closed); what is in flight is let go. */
@@ -178,10 +193,13 @@ export class PreparedRenders<I> {
   private async prepare(task: Task): Promise<void> {
     const key = attemptKey(task);
     this.attempts.set(key, (this.attempts.get(key) ?? 0) + 1);
+    const generation = this.forgotten.get(task.faceId);
     try {
       const preview = await this.deps.fetch(task);
       const image = await this.deps.load(preview.url);
       if (this.stopped) return;
+      // The face changed meanwhile: this render shows it as it was. It is asked for again (not yet there).
+      if (this.forgotten.get(task.faceId) !== generation) return;
       this.put(task.faceId, { ...preview, fidelity: task.w, image });
     } catch (error) {
       if (this.stopped || this.deps.superseded(error)) return;
