@@ -346,14 +346,15 @@ export async function restoreFacesOnto(
 
     let t = performance.now();
     const toTemplate: Similarity = alignToTemplate(face.landmarks);
-    let crop = warpToTemplate(photo.rgb, toTemplate);
+    const crop = warpToTemplate(photo.rgb, toTemplate);
+    let input = crop;
     if (damage) {
       // The crop's pixel (u, v) samples the photo at the template's inverse of (u, v), a point in pixel-centre
       // terms (OpenCV's warp): half a pixel less than in the strokes' corner-based terms.
       const fromTemplate = invertSimilarity(toTemplate);
       const toStrokes = { ...fromTemplate, tx: fromTemplate.tx + 0.5, ty: fromTemplate.ty + 0.5 };
       const painted = strokeMask(FACE_SIZE, FACE_SIZE, face.damage ?? [], toStrokes, ALIGNED_GROW);
-      crop = paintDamageWhite(crop, wholeMask(painted, FACE_SIZE, FACE_SIZE));
+      input = paintDamageWhite(crop, wholeMask(painted, FACE_SIZE, FACE_SIZE));
     }
     done.align += since(t);
 
@@ -361,14 +362,16 @@ export async function restoreFacesOnto(
     let restored = options.memory?.recall(face, model);
     if (restored) done.recalled++;
     else {
-      restored = await model.restore(crop, face.fidelity);
+      restored = await model.restore(input, face.fidelity);
       options.memory?.remember(face, model, restored);
       done.restored++;
     }
     done.restore += since(t);
 
     t = performance.now();
-    const grayTone = photo.gray && !options.keepColour && task === 'restore';
+    // A repair on a black-and-white photo is black and white too, in the tone of the face around it (the crop
+    // before its damage was painted white); a colorized face keeps its colours.
+    const grayTone = photo.gray && !options.keepColour && task !== 'colorize';
     const pasted = grayTone ? matchGrayTone(restored, crop) : restored;
     let faceMask: Float32Array | undefined;
     if (face.blend !== 'square' && options.parser && !damage) {
