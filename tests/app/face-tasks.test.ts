@@ -86,13 +86,17 @@ function spread(r: Raster, x: number, y: number): number {
   return Math.max(...px) - Math.min(...px);
 }
 
+/** The file the last `exported` wrote. */
+let lastExport = '';
+
 async function exported(core: Core, photoId: number): Promise<Raster> {
   const out = path.join(root, `out-${cores.length}-${Date.now()}`);
   fs.mkdirSync(out);
   await core.dispatch('export.start', { photoIds: [photoId], folder: out, format: 'png' });
   await core.idle();
   const [file] = fs.readdirSync(out);
-  return raster(path.join(out, file!));
+  lastExport = path.join(out, file!);
+  return raster(lastExport);
 }
 
 describe('a face colorized or repaired in the app', () => {
@@ -130,6 +134,12 @@ describe('a face colorized or repaired in the app', () => {
 
     const out = await exported(core, p.id);
     assert.deepEqual([out.width, out.height, out.channels], [gray.width, gray.height, 3]);
+    // Its provenance says the face was colorized, by which model, at the model's own w.
+    const xmp = (await sharp(lastExport).metadata()).xmp!.toString();
+    assert.match(
+      xmp,
+      /<heirloom:Number>1<\/heirloom:Number><heirloom:Fidelity>0<\/heirloom:Fidelity><heirloom:Task>colorize<\/heirloom:Task><heirloom:ModelName>CodeFormer \(codeformer_colorization\.pth\)<\/heirloom:ModelName>/,
+    );
     const [fx, fy] = [face.box[0] + face.box[2] / 2, face.box[1] + face.box[3] / 2].map(Math.round) as [
       number,
       number,

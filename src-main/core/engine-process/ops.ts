@@ -12,7 +12,7 @@ import { decodePhoto, encodeRaster, type Photo, type Raster, type RgbImage } fro
 import { encodeExport, readSourceMetadata, type Provenance } from '../engine/metadata.ts';
 import type { FaceParser } from '../engine/parse-mask.ts';
 import type { RetinaFaceDetector } from '../engine/retinaface.ts';
-import { CodeFormerRestorer, readSidecar } from '../engine/codeformer.ts';
+import { CodeFormerRestorer, FACE_TASKS, readSidecar } from '../engine/codeformer.ts';
 import type { Stroke } from '../engine/damage.ts';
 import { inColour, restoreFacesOnto } from '../engine/pipeline.ts';
 import type { FaceTask, ModelIdentity, Restorer } from '../engine/restore.ts';
@@ -346,6 +346,28 @@ export class Engine {
     };
   }
 
+  /**
+   * The faces an export's provenance names (the caller's, in the order of `faces`), each colorized or repaired
+   * one with its task, its model, and the w that model runs at (not the face's slider, which it ignores); a face
+   * to repair with nothing painted is not named.
+   */
+  private async provenanceFaces(
+    named: Provenance['faces'],
+    faces: readonly RenderFace[],
+  ): Promise<Provenance['faces']> {
+    const described = await Promise.all(
+      named.map(async (face, i) => {
+        const { task, damage } = faces[i] ?? {};
+        if (!task || task === 'restore') return face;
+        // A face to repair with no damage painted was left as it was.
+        if (task === 'inpaint' && !damage?.length) return null;
+        const model = await this.modelFor(task);
+        return { ...face, task, fidelity: FACE_TASKS[task].fidelity, model: model.model };
+      }),
+    );
+    return described.filter((face) => face !== null);
+  }
+
   /** Reads and decodes a photo (the last two are kept), checking it still has the content the library knows. */
   private async load(file: string, sha256: string): Promise<Loaded> {
     const cached = this.photos.find((p) => p.key === `${file}\0${sha256}`);
@@ -504,6 +526,7 @@ export class Engine {
       ? {
           ...args.provenance,
           model: (await this.openRestorer()).model,
+          faces: await this.provenanceFaces(args.provenance.faces, args.faces),
         }
       : null;
     const bytes = await encodeExport(colour, encoding, await readSourceMetadata(source), provenance);

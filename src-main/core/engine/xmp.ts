@@ -15,8 +15,16 @@ export interface Provenance {
   /** Heirloom's version. */
   readonly version: string;
   readonly model: { readonly name: string; readonly sha256: string };
-  /** Each restored face: its number in the photo and the fidelity (w) it was restored at. */
-  readonly faces: readonly { readonly number: number; readonly fidelity: number }[];
+  /**
+   * Each restored face: its number in the photo and the fidelity (w) it was restored at; for a face colorized or
+   * repaired, that task and the model that did it (its w is the model's own).
+   */
+  readonly faces: readonly {
+    readonly number: number;
+    readonly fidelity: number;
+    readonly task?: 'colorize' | 'inpaint';
+    readonly model?: { readonly name: string; readonly sha256: string };
+  }[];
   /** When the photo was restored (ISO 8601). */
   readonly date: string;
 }
@@ -145,7 +153,13 @@ function provenanceDescription(rdf: string, p: Provenance): string {
     .map(
       (face) =>
         `<${rdf}:li ${rdf}:parseType="Resource"><heirloom:Number>${face.number}</heirloom:Number>` +
-        `<heirloom:Fidelity>${face.fidelity}</heirloom:Fidelity></${rdf}:li>`,
+        `<heirloom:Fidelity>${face.fidelity}</heirloom:Fidelity>` +
+        (face.task ? `<heirloom:Task>${face.task}</heirloom:Task>` : '') +
+        (face.model
+          ? `<heirloom:ModelName>${escapeXml(face.model.name)}</heirloom:ModelName>` +
+            `<heirloom:ModelSHA256>${escapeXml(face.model.sha256)}</heirloom:ModelSHA256>`
+          : '') +
+        `</${rdf}:li>`,
     )
     .join('');
   return (
