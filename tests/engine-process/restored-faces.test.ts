@@ -118,12 +118,13 @@ test('after every face was previewed at its w, the whole photo runs no restore a
     const withMemory = newFile('jpg');
     const rendered = await warm.render({ faces: atTheirW(), out: withMemory });
     assert.equal(graphRuns, 0, 'no graph ran for the whole photo');
-    assert.deepEqual(rendered.faces, { restored: 0, recalled: 4 });
+    assert.deepEqual(rendered.faces, { restored: 0, recalled: 4, borrowed: 0 });
 
     const fresh = newFile('jpg');
     assert.deepEqual((await cold.render({ faces: atTheirW(), out: fresh })).faces, {
       restored: 4,
       recalled: 0,
+      borrowed: 0,
     });
     assert.ok(graphRuns > 0);
     assert.ok((await pixels(withMemory)).equals(await pixels(fresh)), 'the same pixels');
@@ -143,6 +144,7 @@ test('an export after the render restores nothing and writes, losslessly, the pi
     assert.deepEqual((await warm.export({ faces: atTheirW(), out: withMemory })).faces, {
       restored: 0,
       recalled: 4,
+      borrowed: 0,
     });
     assert.equal(graphRuns, 0, 'no graph ran for the export');
 
@@ -150,6 +152,7 @@ test('an export after the render restores nothing and writes, losslessly, the pi
     assert.deepEqual((await cold.export({ faces: atTheirW(), out: fresh })).faces, {
       restored: 4,
       recalled: 0,
+      borrowed: 0,
     });
     assert.ok((await pixels(withMemory)).equals(await pixels(fresh)), 'the same pixels');
   } finally {
@@ -165,7 +168,7 @@ test('a face at a new w, or with its points moved, is restored again; the others
 
     const newW = atTheirW().map((f, i) => (i === 0 ? { ...f, fidelity: 0.25 } : f));
     graphRuns = 0;
-    assert.deepEqual((await engine.render({ faces: newW })).faces, { restored: 1, recalled: 3 });
+    assert.deepEqual((await engine.render({ faces: newW })).faces, { restored: 1, recalled: 3, borrowed: 0 });
     // Part A's results are cached per crop: a new w costs part B only.
     assert.equal(graphRuns, 1);
 
@@ -175,7 +178,11 @@ test('a face at a new w, or with its points moved, is restored again; the others
         : f,
     );
     graphRuns = 0;
-    assert.deepEqual((await engine.render({ faces: moved })).faces, { restored: 1, recalled: 3 });
+    assert.deepEqual((await engine.render({ faces: moved })).faces, {
+      restored: 1,
+      recalled: 3,
+      borrowed: 0,
+    });
     // A new crop: part A and part B.
     assert.equal(graphRuns, 2);
   } finally {
@@ -187,10 +194,14 @@ test('a new provider choice reopens the restorer and forgets what the old one re
   const engine = newEngine();
   try {
     await engine.render({ faces: atTheirW() });
-    assert.deepEqual((await engine.render({ faces: atTheirW() })).faces, { restored: 0, recalled: 4 });
+    assert.deepEqual((await engine.render({ faces: atTheirW() })).faces, {
+      restored: 0,
+      recalled: 4,
+      borrowed: 0,
+    });
     const reopened = await engine.render({ faces: atTheirW(), providers: ['cpu'] } as Partial<RenderArgs> &
       Pick<RenderArgs, 'faces'>);
-    assert.deepEqual(reopened.faces, { restored: 4, recalled: 0 });
+    assert.deepEqual(reopened.faces, { restored: 4, recalled: 0, borrowed: 0 });
   } finally {
     await engine.close();
   }
