@@ -66,14 +66,15 @@ export class Previews {
   async face(photo: Photo, face: Face, fidelity: number, model: ModelInfo, background = false) {
     const geometry = { box: face.box, landmarks: face.landmarks };
     const before = this.key([photo.sha256, geometry]);
-    const { task, damage } = engineFace(face);
+    const described = engineFace(face);
+    const { task, damage } = described;
     const key = this.key([
       photo.sha256,
       geometry,
       model.sha256,
       fidelity.toFixed(3),
       face.blend,
-      ...(task ? [task, damage ?? null, taskModels([{ ...engineFace(face) }], model)] : []),
+      ...(task ? [task, damage ?? null, taskModels([described], model)] : []),
     ]);
     const out = this.file('preview', key);
     if (background) {

@@ -179,16 +179,7 @@ export class Engine {
   }
 
   async close(): Promise<void> {
-    await Promise.all(
-      [
-        this.detector,
-        this.retinaFace,
-        this.restorer,
-        ...Object.values(this.taskModels),
-        this.parser,
-        this.upsampler,
-      ].map((m) => m.drop()),
-    );
+    await Promise.all([this.detector, ...this.onProviders()].map((m) => m.drop()));
   }
 
   private openDetector(): Promise<FaceDetector> {
@@ -304,18 +295,19 @@ export class Engine {
     await this.dropModels();
   }
 
+  /** The models opened with the user's choice of provider (YuNet runs on the CPU whatever it is). */
+  private onProviders() {
+    return [this.restorer, ...Object.values(this.taskModels), this.parser, this.retinaFace, this.upsampler];
+  }
+
   /**
-   * Releases every model opened with a provider choice (restorer, parser, RetinaFace, upsampler): the next use
+   * Releases every model opened with a provider choice (`onProviders`): the next use
    * opens them again (another provider, a new model). The faces restored go with them: what the next restore
    * makes may differ.
    */
   private async dropModels(): Promise<void> {
     this.restoredFaces.clear();
-    await Promise.all(
-      [this.restorer, ...Object.values(this.taskModels), this.parser, this.retinaFace, this.upsampler].map(
-        (m) => m.drop(),
-      ),
-    );
+    await Promise.all(this.onProviders().map((m) => m.drop()));
   }
 
   /** Converts a model checkpoint into its installed folder, then drops the open restorer (it may be that one). */

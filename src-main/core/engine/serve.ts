@@ -158,6 +158,7 @@ export function serveEngine(
         if (index < 0) continue;
         queue.splice(index, 1);
         port.send({ type: 'failed', id: message.id, error: toWireError(cancelled()) });
+        break;
       }
     }
   });
