@@ -1,11 +1,11 @@
 /**
  * How long a face preview waits while a long export runs: an album export enlarged 2× through an upsampler
- * (a seeded RRDBNet; `--feat 64 --blocks 23` for Real-ESRGAN's size, which is some 30× slower per tile), and,
+ * (a seeded RRDBNet; `--feat 64 --blocks 23 --grow 32` for Real-ESRGAN's size, far slower per tile), and,
  * once its first tiles are done, a preview of a face of another photo. Exports pause between tiles and faces
  * for more urgent work (engine-client `pauses`), so the preview runs at the next pause instead of after the
  * export. Printed beside it: the same preview with the engine idle, and how much of the export was still to
  * run when the preview was asked (what the preview would have waited without the pause).
- * Prints one JSON object. Usage: npm run bench:preview-during-export [-- --megapixels 6 --feat 8 --blocks 2]
+ * Prints one JSON object. Usage: npm run bench:preview-during-export [-- --megapixels 6 --feat 8 --blocks 2 --grow 4]
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -23,10 +23,15 @@ const { values } = parseArgs({
     megapixels: { type: 'string', default: '6' },
     feat: { type: 'string', default: '8' },
     blocks: { type: 'string', default: '2' },
+    grow: { type: 'string', default: '4' },
   },
 });
 const megapixels = Number(values.megapixels);
-const config = { numFeat: Number(values.feat), numBlock: Number(values.blocks), numGrowCh: 4 };
+const config = {
+  numFeat: Number(values.feat),
+  numBlock: Number(values.blocks),
+  numGrowCh: Number(values.grow),
+};
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'heirloom-bench-'));
 try {
