@@ -59,6 +59,18 @@ test('an engine killed mid-run fails that run INTERNAL, restarts, and runs what 
   assert.equal(await client.request('echo', 'again', { priority: 'preview' }), 'again');
 });
 
+test('a run that jumped ahead of a paused export and killed the engine fails both; the next runs on a new engine', async (t) => {
+  const client = fakeClient(t);
+  const first = started();
+  const exporting = client.request('pausing', { ms: 5000 }, { priority: 'export', pauses: true, ...first });
+  await first.started;
+  const crash = client.request('crash', null, { priority: 'preview' });
+  await assert.rejects(crash, internal(/while running crash; it has been restarted$/));
+  // The export was paused under it: it went with the process, told by what stopped it.
+  await assert.rejects(exporting, internal(/while running crash; it has been restarted$/));
+  assert.equal(await client.request('echo', 'after', { priority: 'export' }), 'after');
+});
+
 test('an engine that dies three times running nothing to the end is not restarted a fourth time', async (t) => {
   const restarts: string[] = [];
   const client = fakeClient(t, { onRestart: (reason) => restarts.push(reason) });
