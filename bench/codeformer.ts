@@ -27,6 +27,7 @@ import {
 } from '../src-main/core/nn/codeformer.ts';
 import type { CodeFormerConfig, WeightSource } from '../src-main/core/nn/codeformer.ts';
 import { writeSeededWeights } from '../tests/support/seeded-weights.ts';
+import { kernelMsOfTrace } from './profile.ts';
 
 const { values } = parseArgs({
   options: { runs: { type: 'string', default: '5' }, profile: { type: 'boolean', default: false } },
@@ -97,15 +98,6 @@ async function measure(
   };
 }
 
-/** One event of onnxruntime's profile (Chrome trace format); times in µs. */
-interface TraceEvent {
-  readonly cat: string;
-  readonly name: string;
-  readonly ts: number;
-  readonly dur: number;
-  readonly args: { readonly op_name?: string };
-}
-
 /** Kernel ms per operator type after a warm-up run: each node at its fastest of `runs`, summed. */
 async function kernelMs(
   file: string,
@@ -123,23 +115,7 @@ async function kernelMs(
   await session.release();
   const trace = fs.readdirSync(dir).find((f) => path.join(dir, f).startsWith(prefix));
   if (!trace) throw new Error(`no profile written for ${file}`);
-  const events = JSON.parse(fs.readFileSync(path.join(dir, trace), 'utf8')) as TraceEvent[];
-  const warmUp = events.find((e) => e.name === 'model_run');
-  if (!warmUp) throw new Error(`no run in the profile of ${file}`);
-  const fastest = new Map<string, { op: string; us: number }>();
-  for (const e of events) {
-    if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time') || e.ts < warmUp.ts + warmUp.dur) continue;
-    const seen = fastest.get(e.name);
-    if (!seen || e.dur < seen.us) fastest.set(e.name, { op: e.args.op_name ?? '?', us: e.dur });
-  }
-  const byOp = new Map<string, number>();
-  for (const { op, us } of fastest.values()) byOp.set(op, (byOp.get(op) ?? 0) + us);
-  const total = [...byOp.values()].reduce((a, b) => a + b, 0);
-  const sorted = [...byOp].sort((a, b) => b[1] - a[1]).filter(([, us]) => us >= 1000);
-  return {
-    total: Math.round(total / 1000),
-    ...Object.fromEntries(sorted.map(([op, us]) => [op, Math.round(us / 1000)])),
-  };
+  return kernelMsOfTrace(path.join(dir, trace));
 }
 
 async function main(): Promise<void> {

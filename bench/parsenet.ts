@@ -20,6 +20,7 @@ import { faceToTensor } from '../src-main/core/engine/restore.ts';
 import { sessionOptionsFor } from '../src-main/core/engine/sessions.ts';
 import { convertParseNet } from '../src-main/core/nn/parsenet/index.ts';
 import { writeSeededParseNet } from '../tests/support/parsenet.ts';
+import { kernelMsOfTrace } from './profile.ts';
 
 const { values } = parseArgs({
   options: { runs: { type: 'string', default: '5' }, profile: { type: 'boolean', default: false } },
@@ -40,35 +41,6 @@ const OFFICIAL_GMAC = 234.0;
 function median(times: number[]): number {
   const sorted = [...times].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)]!;
-}
-
-interface TraceEvent {
-  readonly cat: string;
-  readonly name: string;
-  readonly ts: number;
-  readonly dur: number;
-  readonly args: { readonly op_name?: string };
-}
-
-/** Kernel ms per operator type after the warm-up run, each node at its fastest run. */
-function kernelMs(trace: string): Record<string, number> {
-  const events = JSON.parse(fs.readFileSync(trace, 'utf8')) as TraceEvent[];
-  const warmUp = events.find((e) => e.name === 'model_run');
-  const fastest = new Map<string, { op: string; us: number }>();
-  for (const e of events) {
-    if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time')) continue;
-    if (warmUp && e.ts < warmUp.ts + warmUp.dur) continue;
-    const seen = fastest.get(e.name);
-    if (!seen || e.dur < seen.us) fastest.set(e.name, { op: e.args.op_name ?? '?', us: e.dur });
-  }
-  const byOp = new Map<string, number>();
-  for (const { op, us } of fastest.values()) byOp.set(op, (byOp.get(op) ?? 0) + us);
-  const total = [...byOp.values()].reduce((a, b) => a + b, 0);
-  const sorted = [...byOp].sort((a, b) => b[1] - a[1]).filter(([, us]) => us >= 1000);
-  return {
-    total: Math.round(total / 1000),
-    ...Object.fromEntries(sorted.map(([op, us]) => [op, Math.round(us / 1000)])),
-  };
 }
 
 async function main(): Promise<void> {
@@ -109,7 +81,7 @@ async function main(): Promise<void> {
     if (values.profile) {
       session.endProfiling();
       const trace = fs.readdirSync(dir).find((f) => path.join(dir, f).startsWith(prefix));
-      if (trace) profile = kernelMs(path.join(dir, trace));
+      if (trace) profile = kernelMsOfTrace(path.join(dir, trace));
     }
     await session.release();
 

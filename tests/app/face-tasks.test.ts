@@ -193,7 +193,7 @@ describe('a face colorized or repaired in the app', () => {
     assert.equal(second.cached, false);
   });
 
-  test('without the model of its task, a face’s preview says which model to install', async () => {
+  test('without the model of its task, a face’s preview names the model missing', async () => {
     const { core, face } = await open({ inpainter: path.join(root, 'not-installed') });
     await core.dispatch('face.update', {
       faceId: face.id,
@@ -206,7 +206,7 @@ describe('a face colorized or repaired in the app', () => {
         assert.equal(error.code, 'MODEL_MISSING');
         assert.match(
           error.message,
-          /CodeFormer inpainting is not installed: install it on the Models screen/,
+          /the face mender \(CodeFormer inpainting\), which repairs this face's damage, is not installed/,
         );
         return true;
       },

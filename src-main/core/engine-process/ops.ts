@@ -232,18 +232,22 @@ export class Engine {
    */
   private modelFor(task: FaceTask): Promise<Restorer> {
     if (task === 'restore') return this.openRestorer();
-    const { spec, name } =
+    // Named as the Models screen names them; the editor adds where to install them.
+    const { spec, name, does } =
       task === 'colorize'
-        ? { spec: this.config.colorizer, name: 'CodeFormer colorization' }
-        : { spec: this.config.inpainter, name: 'CodeFormer inpainting' };
+        ? {
+            spec: this.config.colorizer,
+            name: 'the face colouriser (CodeFormer colorization)',
+            does: 'colorizes this face',
+          }
+        : {
+            spec: this.config.inpainter,
+            name: 'the face mender (CodeFormer inpainting)',
+            does: "repairs this face's damage",
+          };
     const file = installed(spec);
     return this.taskModels[task].get(async () => {
-      if (!file) {
-        fail(
-          'MODEL_MISSING',
-          `${name} is not installed: install it on the Models screen, or restore this face`,
-        );
-      }
+      if (!file) fail('MODEL_MISSING', `${name}, which ${does}, is not installed`);
       const model = await openRestorer(file, this.config.dataDir, { providers: this.providers }).catch(
         cannotOpen(name, 'reinstall it on the Models screen'),
       );
@@ -251,7 +255,7 @@ export class Engine {
         await model.release();
         fail(
           'MODEL_CORRUPT',
-          `the model installed as ${name} is not ${name}: reinstall it on the Models screen`,
+          `the model installed as ${name} is another of CodeFormer's models: reinstall it on the Models screen`,
         );
       }
       return model;

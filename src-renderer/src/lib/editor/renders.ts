@@ -22,8 +22,8 @@ export function modelTrouble(error: unknown): boolean {
   return error instanceof ApiFailure && (error.code === 'MODEL_MISSING' || error.code === 'MODEL_CORRUPT');
 }
 
-/** What a face's card says when its render failed. */
+/** What a face's card says when its render failed: for a missing model, which one (the engine names it). */
 export function faceError(error: unknown): string {
-  if (modelTrouble(error)) return 'Install the models to see this face restored.';
+  if (modelTrouble(error)) return explain(error);
   return `This face could not be rendered: ${explain(error)}`;
 }
