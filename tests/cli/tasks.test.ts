@@ -8,7 +8,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
-import { alignToTemplate, applySimilarity, similarityScale } from '../../src-main/core/engine/align.ts';
 import { decodePhoto } from '../../src-main/core/engine/image.ts';
 import type { Restorer } from '../../src-main/core/engine/restore.ts';
 import { openRestorer } from '../../src-main/core/models/open.ts';
@@ -18,6 +17,7 @@ import { writePth } from '../support/pth-writer.ts';
 import { TINY_PRESETS, seededStateDict } from '../support/seeded-weights.ts';
 // Checkpoints are recognised and checked against the tiny presets in this process (the CLI runs in it).
 import '../support/use-tiny-presets.ts';
+import { nearFace } from '../support/near-face.ts';
 
 const GRAY_FACE = photo('CodeFormer/inputs/gray_faces/Hepburn01.png');
 const MASKED_FACE = photo('CodeFormer/inputs/masked_faces/00105.png');
@@ -41,16 +41,6 @@ async function restore(args: readonly string[]): Promise<{ code: number; stderr:
 
 async function pixels(file: string | Buffer) {
   return (await decodePhoto(typeof file === 'string' ? fs.readFileSync(file) : file)).pixels;
-}
-
-/** Photo pixels within reach of a face's paste: its 512 square grown by two photo pixels. */
-function nearFace(landmarks: [number, number][]): (x: number, y: number) => boolean {
-  const toTemplate = alignToTemplate(landmarks);
-  const margin = 2 * similarityScale(toTemplate);
-  return (x, y) => {
-    const [u, v] = applySimilarity(toTemplate, x, y);
-    return u >= -margin && v >= -margin && u <= 511 + margin && v <= 511 + margin;
-  };
 }
 
 before(() => {

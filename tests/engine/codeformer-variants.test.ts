@@ -10,7 +10,6 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import ort from 'onnxruntime-node';
 import sharp from 'sharp';
-import { alignToTemplate, applySimilarity, similarityScale } from '../../src-main/core/engine/align.ts';
 import { CodeFormerRestorer, type ConvertedSidecar } from '../../src-main/core/engine/codeformer.ts';
 import { decodePhoto, type Raster, type RgbImage } from '../../src-main/core/engine/image.ts';
 import { enlargeRaster } from '../../src-main/core/engine/enlarge.ts';
@@ -22,6 +21,7 @@ import { PRESETS, type CodeFormerConfig } from '../../src-main/core/nn/codeforme
 import { photo } from '../support/paths.ts';
 import { TINY_PRESETS, seededStateDict, writeSeededWeights } from '../support/seeded-weights.ts';
 import { tempDir } from '../support/temp.ts';
+import { nearFace } from '../support/near-face.ts';
 
 const SEED = 3;
 const FACE = photo('CodeFormer/inputs/cropped_faces/0143.png');
@@ -59,16 +59,6 @@ function rectangleMask(width: number, height: number, [x0, y0, w, h]: number[]):
   const data = new Uint8Array(width * height);
   for (let y = y0!; y < y0! + h!; y++) data.fill(255, y * width + x0!, y * width + x0! + w!);
   return { width, height, channels: 1, depth: 8, data };
-}
-
-/** Where a photo pixel lies inside a face's 512 square, grown by two photo pixels (the paste's reach). */
-function nearFace(landmarks: [number, number][]): (x: number, y: number) => boolean {
-  const toTemplate = alignToTemplate(landmarks);
-  const margin = 2 * similarityScale(toTemplate);
-  return (x, y) => {
-    const [u, v] = applySimilarity(toTemplate, x, y);
-    return u >= -margin && v >= -margin && u <= 511 + margin && v <= 511 + margin;
-  };
 }
 
 /** Per-channel mean and std over the 16×16 positions (unbiased variance + 1e-5, as AdaIN's calc_mean_std). */

@@ -2,12 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
-import {
-  alignToTemplate,
-  applySimilarity,
-  invertSimilarity,
-  similarityScale,
-} from '../../src-main/core/engine/align.ts';
+import { alignToTemplate, applySimilarity, invertSimilarity } from '../../src-main/core/engine/align.ts';
 import { FaceDetector } from '../../src-main/core/engine/detect.ts';
 import { restorePhoto } from '../../src-main/core/engine/pipeline.ts';
 import { OnnxRestorer } from '../../src-main/core/engine/restore.ts';
@@ -20,6 +15,7 @@ import {
   YUNET,
   photo,
 } from '../support/paths.ts';
+import { nearFace } from '../support/near-face.ts';
 
 let detector: FaceDetector;
 let identity: OnnxRestorer;
@@ -33,19 +29,6 @@ after(async () => {
 });
 
 /** Is (x, y) inside the (rotated) 512-template square of a face, grown by `margin` template pixels? */
-/**
- * Whether a photo pixel is within reach of a face's paste: inside its 512-template square grown by 2 photo
- * pixels (the official blur reaches a pixel past the square's right and bottom edges, CODEFORMER.md §8.4).
- */
-function nearFace(landmarks: [number, number][]): (x: number, y: number) => boolean {
-  const toTemplate = alignToTemplate(landmarks);
-  const margin = 2 * similarityScale(toTemplate);
-  return (x, y) => {
-    const [u, v] = applySimilarity(toTemplate, x, y);
-    return u >= -margin && v >= -margin && u <= 511 + margin && v <= 511 + margin;
-  };
-}
-
 describe('restoring a whole photo', () => {
   test('identity restorer: Solvay comes back at ≥ 38 dB PSNR and untouched away from the faces', async () => {
     const bytes = fs.readFileSync(SOLVAY);
